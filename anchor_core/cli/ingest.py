@@ -1,0 +1,70 @@
+"""`anchor ingest EVENT FILE... --angle TYPE` and `anchor music EVENT FILE`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..catalog.status import ANGLE_TYPES
+from ..errors import AnchorError
+from ..ingest import IngestResult, ingest_music, ingest_video
+from .context import Context
+
+
+def register(sub: Any) -> None:
+    ing = sub.add_parser("ingest", help="add camera angles to an event")
+    ing.add_argument("event")
+    ing.add_argument("files", nargs="+", metavar="FILE")
+    ing.add_argument("--angle", required=True, choices=ANGLE_TYPES, help="angle type of these files")
+    ing.add_argument("--json", action="store_true")
+    ing.set_defaults(func=cmd_ingest)
+    mus = sub.add_parser("music", help="add the event's music track and analyse its beats")
+    mus.add_argument("event")
+    mus.add_argument("file")
+    mus.add_argument("--json", action="store_true")
+    mus.set_defaults(func=cmd_music)
+
+
+def _summary(r: IngestResult, name: str) -> dict[str, Any]:
+    d: dict[str, Any] = {"id": r.id, "file": name, "created": r.created, "object_key": r.object_key}
+    if r.probe is not None:
+        d["duration_s"] = round(r.probe.duration_s, 3)
+        if r.probe.video:
+            w, h = r.probe.video.display_size
+            d["video"] = f"{w}x{h} {r.probe.video.real_fps:g} fps{' VFR' if r.probe.video.vfr else ''}"
+        d["audio"] = f"{r.probe.audio.sample_rate} Hz" if r.probe.audio else None
+    return d
+
+
+def cmd_ingest(args: argparse.Namespace, ctx: Context) -> int:
+    cat, store = ctx.catalog(), ctx.store()
+    results: list[dict[str, Any]] = []
+    failures: list[str] = []
+    for f in args.files:
+        try:
+            r = ingest_video(cat, store, args.event, f, angle_type=args.angle, progress=_bytes(ctx, f))
+            results.append(_summary(r, f))
+        except AnchorError as exc:
+            failures.append(str(exc))
+    if args.json:
+        ctx.out({"ingested": results, "errors": failures}, True)
+    else:
+        for item in results:
+            state = "added" if item["created"] else "already in the event"
+            print(f"{item['file']}: {state} as {item['id']} ({item.get('video', '')}, {item.get('duration_s', '?')} s)")
+    if failures:
+        raise AnchorError("; ".join(failures))
+    return 0
+
+
+def cmd_music(args: argparse.Namespace, ctx: Context) -> int:
+    cat, store = ctx.catalog(), ctx.store()
+    r = ingest_music(cat, store, args.event, args.file, progress=_bytes(ctx, args.file))
+    summary = _summary(r, args.file)
+    ctx.out(summary, args.json)
+    return 0
+
+
+def _bytes(ctx: Context, name: str) -> Any:
+    report = ctx.progress(f"copy {name}")
+    return lambda done, total: report(done, total or 0, f"{done / 1e6:.1f} MB")

@@ -1,0 +1,74 @@
+"""Shared fixtures: paths to ../shared/fixtures, a fresh ANCHOR_HOME, the demo media (made once)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from anchor_core.catalog import Catalog
+from anchor_core.config import Settings, load_settings
+from anchor_core.store import LocalStore
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "fixtures"
+CACHE = ROOT / "tests" / ".cache"
+DEMO_VERSION = "1"
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    assert SHARED.is_dir(), f"shared fixtures not found at {SHARED}"
+    return SHARED
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(tmp_path / "home", env={"ANCHOR_WORKERS": "2"})
+
+
+@pytest.fixture
+def catalog(settings: Settings):
+    cat = Catalog(settings.catalog_path)
+    yield cat
+    cat.close()
+
+
+@pytest.fixture
+def store(settings: Settings) -> LocalStore:
+    return LocalStore(settings.store_root)
+
+
+@pytest.fixture(scope="session")
+def demo_media() -> tuple[Path, dict]:
+    """The full demo media, generated once per checkout and shared by workers and runs.
+
+    A mkdir lock keeps parallel workers from generating it twice.
+    """
+    out = CACHE / f"demo-v{DEMO_VERSION}"
+    truth = out / "truth.json"
+    lock = CACHE / f"demo-v{DEMO_VERSION}.lock"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + 600
+    while not truth.is_file():
+        try:
+            os.mkdir(lock)
+        except FileExistsError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"waited too long for {lock}; remove it if no test run is active") from None
+            time.sleep(1.0)
+            continue
+        try:
+            if not truth.is_file():
+                from concurrent.futures import ThreadPoolExecutor
+
+                from anchor_core.demo.generate import generate_demo
+
+                with ThreadPoolExecutor(2) as ex:
+                    generate_demo(out, executor=ex)
+        finally:
+            os.rmdir(lock)
+    return out, json.loads(truth.read_text())
