@@ -1,0 +1,49 @@
+"""`anchor render EVENT [--out FILE]`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..render.api import render_event
+from ..render.plan import OutputFormat
+from .context import Context
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("render", help="render the event's master video from its latest timeline")
+    p.add_argument("event")
+    p.add_argument("--out", help="also copy the master to this file")
+    p.add_argument("--size", default="1280x720", help="output WIDTHxHEIGHT (default 1280x720)")
+    p.add_argument("--fps", type=float, default=30.0)
+    p.add_argument("--no-ads", action="store_true", help="leave the ad slots as footage")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_render)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    from ..errors import ValidationError
+
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError as exc:
+        raise ValidationError(f"--size {text!r} is not WIDTHxHEIGHT") from exc
+    if not (64 <= w <= 7680 and 64 <= h <= 4320) or w % 2 or h % 2:
+        raise ValidationError(f"--size {text!r}: use even sizes between 64x64 and 7680x4320")
+    return w, h
+
+
+def cmd_render(args: argparse.Namespace, ctx: Context) -> int:
+    w, h = parse_size(args.size)
+    fmt = OutputFormat(width=w, height=h, fps=args.fps)
+    r = render_event(ctx.catalog(), ctx.store(), ctx.settings, args.event, fmt=fmt, out=args.out,
+                     progress=ctx.progress("render"), with_ads=not args.no_ads)
+    summary = {"render_id": r.render_id, "object_key": r.object_key, "path": args.out or r.path,
+               "duration_s": r.result.duration_s, "chunks": r.result.chunks, "ads": r.ads,
+               "audio_master": r.audio_master, "loudness_lufs": r.result.loudness.get("output_i")}
+    if args.json:
+        ctx.out(summary, True)
+    else:
+        print(f"master: {summary['path']} ({r.result.duration_s:.1f} s, {r.ads} ad(s), "
+              f"{summary['loudness_lufs']} LUFS)")
+    return 0

@@ -1,0 +1,239 @@
+"""Render a master (or a reel) from a plan: chunks in parallel, one continuous audio pass,
+then a stream-copy join with chapters. Written to a temporary file, then moved into place.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import MediaError
+from ..executor import SerialExecutor
+from ..media import run_ffmpeg
+from ..media.commands import (
+    AudioInput,
+    VideoInput,
+    chunk_video_args,
+    concat_list,
+    concat_mux_args,
+    event_audio_graph,
+    loudness_apply_args,
+    loudness_measure_args,
+)
+from ..media.encode import write_wav
+from ..media.filters import default_font
+from .plan import (
+    AdBreak,
+    AngleSource,
+    Chunk,
+    OutputFormat,
+    Segment,
+    Zoom,
+    build_pieces,
+    plan_event_audio,
+    split_chunks,
+)
+
+Progress = Callable[[float, float, str], None]
+ENVELOPE_RATE = 100  # Hz: gain curves for music ducking and ad muting
+
+
+@dataclass(frozen=True)
+class Chapter:
+    start_s: float
+    title: str
+
+
+@dataclass(frozen=True)
+class MasterInputs:
+    duration_s: float
+    segments: list[Segment]
+    angles: dict[str, AngleSource]
+    source_aspect: dict[str, float]
+    zooms: list[Zoom] = field(default_factory=list)
+    ads: list[AdBreak] = field(default_factory=list)
+    chapters: list[Chapter] = field(default_factory=list)
+    audio_master_id: str | None = None
+    music_path: str | None = None
+    music_gain: np.ndarray | None = None  # per 1/ENVELOPE_RATE s, event time
+    music_volume: float = 1.0
+    crossfade_s: float = 0.3
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    path: str
+    duration_s: float
+    chunks: int
+    loudness: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ChunkJob:
+    """Everything one chunk render needs, as plain picklable data."""
+
+    inputs: tuple[VideoInput, ...]
+    transitions: tuple[float, ...]
+    out: str
+    frames: int
+    fmt: OutputFormat
+    fontfile: str
+    scratch: str
+    threads: int
+
+
+def render_chunk(job: ChunkJob) -> str:
+    Path(job.scratch).mkdir(parents=True, exist_ok=True)
+    args = chunk_video_args(
+        job.inputs, job.transitions, job.out, width=job.fmt.width, height=job.fmt.height, fps=job.fmt.fps,
+        frames=job.frames, crf=job.fmt.crf, preset=job.fmt.preset, fontfile=job.fontfile, scratch=job.scratch,
+        threads=job.threads,
+    )
+    run_ffmpeg(args, path=job.out, what="rendering a chunk of the master failed")
+    return job.out
+
+
+def chunk_jobs(inputs: MasterInputs, chunks: list[Chunk], fmt: OutputFormat, work: Path, threads: int) -> list[ChunkJob]:
+    font = str(default_font())
+    jobs = []
+    for c in chunks:
+        vins = []
+        for p in c.pieces:
+            local0 = p.start_s - p.lead_s
+            length = p.duration_s + p.lead_s + p.tail_s
+            seek = p.src_start_s - p.lead_s
+            if p.kind == "angle":
+                path = inputs.angles[p.source].path
+                aspect = inputs.source_aspect.get(p.source, fmt.width / fmt.height)
+            else:
+                path, aspect = p.source, fmt.width / fmt.height
+            zooms = tuple((z.start_s - local0, z.duration_s, z.factor) for z in p.zooms)
+            vins.append(VideoInput(path, seek, max(0.0, -seek), length, zooms, p.overlay_text, aspect))
+        jobs.append(ChunkJob(tuple(vins), c.transitions, str(work / f"chunk_{c.index:05d}.mp4"), c.frames, fmt,
+                             font, str(work / f"text_{c.index:05d}"), threads))
+    return jobs
+
+
+def envelope_wav(path: Path, gain: np.ndarray) -> Path:
+    """Gain curves travel to ffmpeg as a low-rate WAV (halved to fit 16-bit full scale)."""
+    return write_wav(path, np.clip(gain, 0.0, 1.99) / 2.0, ENVELOPE_RATE)
+
+
+def event_gain(duration_s: float, ads: list[AdBreak], ramp_s: float = 0.5) -> np.ndarray:
+    """1 everywhere but during ads (0), with ramps matching the ad transitions."""
+    n = int(np.ceil(duration_s * ENVELOPE_RATE)) + 1
+    t = np.arange(n) / ENVELOPE_RATE
+    g = np.ones(n)
+    for ad in ads:
+        a, b = ad.start_s, ad.start_s + ad.duration_s
+        down = np.clip((t - (a - ramp_s / 2)) / ramp_s, 0, 1)
+        up = np.clip(((b + ramp_s / 2) - t) / ramp_s, 0, 1)
+        g = np.minimum(g, 1 - np.minimum(down, up))
+    return g
+
+
+def ffmetadata(chapters: list[Chapter], duration_s: float, title: str = "") -> str:
+    """Chapters for the mp4 (TIMEBASE 1/1000); values escaped as ffmetadata requires."""
+
+    def esc(s: str) -> str:
+        return re.sub(r"([=;#\\\n])", r"\\\1", s)
+
+    lines = [";FFMETADATA1"]
+    if title:
+        lines.append(f"title={esc(title)}")
+    cs = sorted(chapters, key=lambda c: c.start_s)
+    for i, c in enumerate(cs):
+        end = cs[i + 1].start_s if i + 1 < len(cs) else duration_s
+        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={int(round(c.start_s * 1000))}",
+                  f"END={int(round(end * 1000))}", f"title={esc(c.title)}"]
+    return "\n".join(lines) + "\n"
+
+
+def render_master(
+    inputs: MasterInputs, out_path: str | Path, *, fmt: OutputFormat | None = None, executor: Executor | None = None,
+    progress: Progress | None = None, chunk_s: float = 30.0, title: str = "", workers: int = 1,
+) -> RenderResult:
+    fmt = fmt or OutputFormat()
+    report = progress or (lambda d, t, m: None)
+    executor = executor or SerialExecutor()
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".render-", dir=out_path.parent))
+    try:
+        pieces = build_pieces(inputs.segments, inputs.angles, inputs.ads, inputs.zooms, inputs.duration_s,
+                              crossfade_s=inputs.crossfade_s)
+        chunks = split_chunks(pieces, fmt, inputs.duration_s, chunk_s)
+        threads = max(1, 2 // max(1, workers))
+        jobs = chunk_jobs(inputs, chunks, fmt, work, threads)
+        total = len(jobs) + 3
+        report(0, total, f"rendering {len(jobs)} chunks")
+        futures = [executor.submit(render_chunk, j) for j in jobs]
+        # Audio runs here while the chunks render on the executor.
+        audio_path, loud = _render_audio(inputs, fmt, work)
+        report(1, total, "audio mixed")
+        done_paths = []
+        for k, f in enumerate(futures):
+            done_paths.append(f.result())
+            report(2 + k, total, f"chunk {k + 1}/{len(jobs)}")
+        (work / "chunks.txt").write_text(concat_list(done_paths))
+        meta = work / "chapters.txt"
+        meta.write_text(ffmetadata(inputs.chapters, inputs.duration_s, title))
+        tmp_out = work / ("joined" + out_path.suffix)
+        run_ffmpeg(concat_mux_args(work / "chunks.txt", audio_path, meta, tmp_out), path=out_path,
+                   what="joining the chunks failed")
+        tmp_out.replace(out_path)  # atomic on the same filesystem
+        report(total, total, "done")
+        return RenderResult(str(out_path), inputs.duration_s, len(jobs), loud)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _render_audio(inputs: MasterInputs, fmt: OutputFormat, work: Path) -> tuple[Path, dict[str, str]]:
+    master = inputs.audio_master_id or next(iter(inputs.angles))
+    parts = plan_event_audio(inputs.angles, inputs.duration_s, master)
+    ains: list[AudioInput] = []
+    cursor = 0.0
+    for p in parts:
+        if p.start_s > cursor + 1e-6:
+            ains.append(AudioInput(None, 0.0, p.start_s - cursor))
+        a = inputs.angles[p.video_id]
+        ains.append(AudioInput(a.path, p.src_start_s, p.end_s - p.start_s, a.drift_ppm))
+        cursor = p.end_s
+    if cursor < inputs.duration_s - 1e-6:
+        ains.append(AudioInput(None, 0.0, inputs.duration_s - cursor))
+    ev_env = envelope_wav(work / "event_gain.wav", event_gain(inputs.duration_s, inputs.ads)) if inputs.ads else None
+    mus_env = None
+    if inputs.music_path and inputs.music_gain is not None:
+        mus_env = envelope_wav(work / "music_gain.wav", inputs.music_gain)
+    args, graph, mix = event_audio_graph(
+        ains, duration_s=inputs.duration_s, music=inputs.music_path, music_env=str(mus_env) if mus_env else None,
+        event_env=str(ev_env) if ev_env else None, rate=fmt.audio_rate, music_volume=inputs.music_volume,
+    )
+    proc = run_ffmpeg(loudness_measure_args(args, graph, mix, target=fmt.loudness_lufs), path=work,
+                      what="measuring loudness failed")
+    measured = _loudnorm_json(proc.stderr.decode("utf-8", "replace"))
+    out = work / "audio.m4a"
+    run_ffmpeg(loudness_apply_args(args, graph, mix, measured, out, target=fmt.loudness_lufs,
+                                   duration_s=inputs.duration_s, rate=fmt.audio_rate),
+               path=out, what="mixing the audio failed")
+    return out, measured
+
+
+def _loudnorm_json(stderr: str) -> dict[str, str]:
+    start = stderr.rfind("{")
+    end = stderr.rfind("}")
+    if start < 0 or end < start:
+        raise MediaError("loudnorm printed no measurement", stderr=stderr)
+    data = json.loads(stderr[start : end + 1])
+    if data.get("input_i") in ("-inf", None):
+        # Silence: nothing to normalise; apply no gain.
+        data.update(input_i="-70", input_tp="-70", input_lra="0", input_thresh="-80", target_offset="0")
+    return {k: str(v) for k, v in data.items()}

@@ -1,0 +1,260 @@
+"""Render planning: pure functions from a timeline to what each ffmpeg call must do.
+
+The master is cut into chunks rendered independently (in parallel) and joined without
+re-encoding, so cost grows linearly and memory stays flat however many segments there are.
+Chunk boundaries are placed on the output frame grid and away from transitions, so a
+crossfade never spans two chunks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+from ..errors import ValidationError
+
+CROSSFADE_S = 0.3
+AD_TRANSITION_S = 0.5
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    width: int = 1280
+    height: int = 720
+    fps: float = 30.0
+    crf: int = 21
+    preset: str = "veryfast"
+    audio_rate: int = 48000
+    loudness_lufs: float = -16.0
+
+    def frame(self, t: float) -> int:
+        return int(round(t * self.fps))
+
+    def snap(self, t: float) -> float:
+        return self.frame(t) / self.fps
+
+
+@dataclass(frozen=True)
+class AngleSource:
+    """One synced angle as the renderer needs it."""
+
+    video_id: str
+    path: str
+    offset_s: float
+    drift_ppm: float
+    duration_s: float
+    has_audio: bool = True
+    angle_type: str = "other"
+
+    def source_time(self, event_t: float) -> float:
+        return (event_t - self.offset_s) / (1.0 + self.drift_ppm * 1e-6)
+
+    def event_time(self, own_t: float) -> float:
+        return self.offset_s + own_t * (1.0 + self.drift_ppm * 1e-6)
+
+    @property
+    def event_end(self) -> float:
+        return self.event_time(self.duration_s)
+
+
+@dataclass(frozen=True)
+class Zoom:
+    start_s: float  # output time
+    duration_s: float
+    factor: float
+
+
+@dataclass(frozen=True)
+class AdBreak:
+    start_s: float
+    duration_s: float
+    clip_path: str
+    overlay_text: str = ""  # sponsor line drawn during the ad (drawn literally, never parsed)
+
+
+@dataclass(frozen=True)
+class Segment:
+    start_s: float
+    end_s: float
+    video_id: str
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A stretch of output [start_s, end_s) filled from one source.
+
+    The source is rendered from `start_s - lead_s` to `end_s + tail_s`: the extra is the
+    overlap consumed by the transitions into and out of this piece.
+    """
+
+    kind: str  # "angle" | "ad"
+    start_s: float
+    end_s: float
+    source: str  # video id or ad clip path
+    src_start_s: float  # source time at start_s
+    lead_s: float = 0.0
+    tail_s: float = 0.0
+    zooms: tuple[Zoom, ...] = ()
+    overlay_text: str = ""
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True)
+class Chunk:
+    index: int
+    start_s: float
+    end_s: float
+    frames: int
+    pieces: tuple[Piece, ...]
+    transitions: tuple[float, ...] = field(default=())  # length of the transition before piece k (k>=1)
+
+
+def build_pieces(
+    segments: list[Segment], angles: dict[str, AngleSource], ads: list[AdBreak], zooms: list[Zoom],
+    duration_s: float, *, crossfade_s: float = CROSSFADE_S, ad_transition_s: float = AD_TRANSITION_S,
+) -> list[Piece]:
+    """Turn segments (event time) into output pieces: ads replace the footage under them,
+    zooms attach to the pieces they fall in, transitions are centred on each cut."""
+    if not segments:
+        raise ValidationError("the timeline has no segments to render")
+    for s in segments:
+        if s.video_id not in angles:
+            raise ValidationError(f"segment {s.start_s:.2f}-{s.end_s:.2f} s uses unknown angle {s.video_id!r}")
+    spans: list[tuple[float, float, str, str]] = []  # start, end, kind, source
+    ads_sorted = sorted(ads, key=lambda a: a.start_s)
+    for seg in segments:
+        cursor = seg.start_s
+        for ad in ads_sorted:
+            a0, a1 = ad.start_s, ad.start_s + ad.duration_s
+            if a1 <= cursor or a0 >= seg.end_s:
+                continue
+            if a0 > cursor:
+                spans.append((cursor, a0, "angle", seg.video_id))
+            cursor = max(cursor, a1)
+        if cursor < seg.end_s:
+            spans.append((cursor, seg.end_s, "angle", seg.video_id))
+    for ad in ads_sorted:
+        spans.append((ad.start_s, min(duration_s, ad.start_s + ad.duration_s), "ad", ad.clip_path))
+    spans.sort(key=lambda s: s[0])
+    spans = [s for s in spans if s[1] - s[0] > 1e-6]
+    ad_text = {a.clip_path: a.overlay_text for a in ads}
+    pieces: list[Piece] = []
+    for a, b, kind, source in spans:
+        if kind == "angle":
+            src = angles[source].source_time(a)
+            zs = tuple(
+                Zoom(max(z.start_s, a), min(z.start_s + z.duration_s, b) - max(z.start_s, a), z.factor)
+                for z in zooms
+                if z.start_s < b and z.start_s + z.duration_s > a and angles[source].angle_type in ("wide", "medium")
+            )
+            pieces.append(Piece("angle", a, b, source, src, zooms=zs))
+        else:
+            ad_start = next(x.start_s for x in ads_sorted if x.clip_path == source)
+            pieces.append(Piece("ad", a, b, source, a - ad_start, overlay_text=ad_text.get(source, "")))
+    # Transitions centred on each join: the outgoing piece runs on by half, the incoming starts
+    # half early. Transitions never exceed a third of either neighbour.
+    out: list[Piece] = []
+    for k, p in enumerate(pieces):
+        lead = tail = 0.0
+        if k > 0:
+            f = _transition(pieces[k - 1], p, crossfade_s, ad_transition_s)
+            lead = f / 2
+        if k + 1 < len(pieces):
+            f = _transition(p, pieces[k + 1], crossfade_s, ad_transition_s)
+            tail = f / 2
+        out.append(replace(p, lead_s=lead, tail_s=tail))
+    return out
+
+
+def _transition(a: Piece, b: Piece, crossfade_s: float, ad_s: float) -> float:
+    if a.kind == "angle" and b.kind == "angle" and a.source == b.source:
+        return 0.0  # same angle continues (e.g. around a chunk edge): no dissolve
+    f = ad_s if "ad" in (a.kind, b.kind) else crossfade_s
+    return min(f, a.duration_s / 3, b.duration_s / 3)
+
+
+def split_chunks(pieces: list[Piece], fmt: OutputFormat, duration_s: float, target_s: float = 30.0) -> list[Chunk]:
+    """Cut the output into chunks of about target_s on the frame grid, never inside a transition."""
+    total_frames = fmt.frame(duration_s)
+    guard = 2.0 / fmt.fps
+    bounds = [0]
+    n_chunks = max(1, math.ceil(duration_s / target_s))
+    for k in range(1, n_chunks):
+        t = fmt.snap(k * duration_s / n_chunks)
+        t = _away_from_transitions(t, pieces, guard, fmt)
+        f = fmt.frame(t)
+        if bounds[-1] < f < total_frames:
+            bounds.append(f)
+    bounds.append(total_frames)
+    chunks = []
+    for i in range(len(bounds) - 1):
+        c0, c1 = bounds[i] / fmt.fps, bounds[i + 1] / fmt.fps
+        sub: list[Piece] = []
+        trans: list[float] = []
+        for p in pieces:
+            if p.end_s <= c0 or p.start_s >= c1:
+                continue
+            a, b = max(p.start_s, c0), min(p.end_s, c1)
+            lead = p.lead_s if a == p.start_s and a > c0 else 0.0
+            tail = p.tail_s if b == p.end_s and b < c1 else 0.0
+            src = p.src_start_s + (a - p.start_s) * (1.0 if p.kind == "ad" else 1.0)
+            sub.append(replace(p, start_s=a, end_s=b, src_start_s=src, lead_s=lead, tail_s=tail))
+            if len(sub) > 1:
+                trans.append(sub[-1].lead_s + sub[-2].tail_s)
+        chunks.append(Chunk(i, c0, c1, bounds[i + 1] - bounds[i], tuple(sub), tuple(trans)))
+    return chunks
+
+
+def _away_from_transitions(t: float, pieces: list[Piece], guard: float, fmt: OutputFormat) -> float:
+    for p in pieces:
+        if p.start_s - p.lead_s - guard <= t <= p.start_s + guard and p.lead_s > 0:
+            mid = p.start_s + p.duration_s / 2
+            return fmt.snap(mid)
+        if p.end_s - guard <= t <= p.end_s + p.tail_s + guard and p.tail_s > 0:
+            return fmt.snap(p.start_s + p.duration_s / 2)
+    return t
+
+
+@dataclass(frozen=True)
+class AudioPart:
+    """A stretch of the continuous event track taken from one angle's microphone."""
+
+    start_s: float
+    end_s: float
+    video_id: str
+    src_start_s: float
+
+
+def plan_event_audio(
+    angles: dict[str, AngleSource], duration_s: float, master_id: str, *, max_part_s: float = 300.0,
+) -> list[AudioPart]:
+    """The audio master where it has footage; elsewhere the angle that covers the gap longest.
+    Parts are at most max_part_s so that clock-drift correction restarts exactly at each."""
+    with_audio = {k: a for k, a in angles.items() if a.has_audio}
+    if not with_audio:
+        return []
+    parts: list[AudioPart] = []
+    t = 0.0
+    while t < duration_s - 1e-6:
+        master = with_audio.get(master_id)
+        if master and master.offset_s <= t + 1e-6 and master.event_end > t + 1e-3:
+            src_id, end = master_id, min(master.event_end, duration_s)
+        else:
+            covering = [a for a in with_audio.values() if a.offset_s <= t + 1e-6 and a.event_end > t + 1e-3]
+            if covering:
+                best = max(covering, key=lambda a: a.event_end)
+                nxt = master.offset_s if master and master.offset_s > t else duration_s
+                src_id, end = best.video_id, min(best.event_end, nxt, duration_s)
+            else:  # nobody recorded this stretch: silence until someone starts
+                starts = [a.offset_s for a in with_audio.values() if a.offset_s > t]
+                t = min(starts) if starts else duration_s
+                continue
+        a = with_audio[src_id]
+        while t < end - 1e-6:
+            e = min(end, t + max_part_s)
+            parts.append(AudioPart(t, e, src_id, a.source_time(t)))
+            t = e
+    return parts
