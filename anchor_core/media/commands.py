@@ -104,6 +104,7 @@ class AudioInput:
     seek_s: float
     length_s: float
     drift_ppm: float = 0.0
+    fade_s: float = 0.0  # short fades against clicks where the sound cuts between sources
 
 
 def event_audio_graph(
@@ -130,6 +131,9 @@ def event_audio_graph(
                           f"aresample={rate}"]
             chain += ["aformat=sample_fmts=fltp:channel_layouts=stereo", "asetpts=PTS-STARTPTS",
                       f"apad=whole_dur={num(p.length_s)}", f"atrim=duration={num(p.length_s)}"]
+            if p.fade_s > 0 and p.length_s > 4 * p.fade_s:
+                chain += [f"afade=t=in:d={num(p.fade_s)}",
+                          f"afade=t=out:st={num(p.length_s - p.fade_s)}:d={num(p.fade_s)}"]
             graph.append(",".join(chain) + f"[{lab}]")
             idx += 1
         labels.append(f"[{lab}]")

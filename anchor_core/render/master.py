@@ -33,6 +33,7 @@ from ..media.filters import default_font
 from .plan import (
     AdBreak,
     AngleSource,
+    AudioPart,
     Chunk,
     OutputFormat,
     Segment,
@@ -66,6 +67,7 @@ class MasterInputs:
     music_gain: np.ndarray | None = None  # per 1/ENVELOPE_RATE s, event time
     music_volume: float = 1.0
     crossfade_s: float = 0.3
+    audio_follows_picture: bool = False  # reels: each moment keeps its own sound
 
 
 @dataclass(frozen=True)
@@ -197,15 +199,21 @@ def render_master(
 
 
 def _render_audio(inputs: MasterInputs, fmt: OutputFormat, work: Path) -> tuple[Path, dict[str, str]]:
-    master = inputs.audio_master_id or next(iter(inputs.angles))
-    parts = plan_event_audio(inputs.angles, inputs.duration_s, master)
+    if inputs.audio_follows_picture:
+        parts = [AudioPart(s.start_s, s.end_s, s.video_id, inputs.angles[s.video_id].source_time(s.start_s))
+                 for s in inputs.segments if inputs.angles[s.video_id].has_audio]
+        fade = 0.02
+    else:
+        master = inputs.audio_master_id or next(iter(inputs.angles))
+        parts = plan_event_audio(inputs.angles, inputs.duration_s, master)
+        fade = 0.0
     ains: list[AudioInput] = []
     cursor = 0.0
     for p in parts:
         if p.start_s > cursor + 1e-6:
             ains.append(AudioInput(None, 0.0, p.start_s - cursor))
         a = inputs.angles[p.video_id]
-        ains.append(AudioInput(a.path, p.src_start_s, p.end_s - p.start_s, a.drift_ppm))
+        ains.append(AudioInput(a.path, p.src_start_s, p.end_s - p.start_s, a.drift_ppm, fade))
         cursor = p.end_s
     if cursor < inputs.duration_s - 1e-6:
         ains.append(AudioInput(None, 0.0, inputs.duration_s - cursor))

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import polars as pl
+import pytest
+
+from anchor_core.errors import NotFoundError, ValidationError
+from anchor_core.media import probe
+from anchor_core.reels.api import make_reel, plan_reel
+from anchor_core.reels.rank import pick_moments, query_mask, reel_length, vibe_scores
+from anchor_core.render.plan import OutputFormat
+from tests.demo_event import demo_home, write_truth_sync
+
+
+def truth_features(truth, videos) -> pl.DataFrame:
+    """A feature table made from the ground truth (what a perfect analyser would say)."""
+    rows = []
+    for name, vid in videos.items():
+        a = truth["angles"][name]
+        for k in range(int(a["duration_s"] // 2)):
+            t = a["offset_s"] + 2 * k + 1
+            burst = any(s <= t <= e for s, e in truth["action_bursts"])
+            idle = any(s <= t <= e for s, e in truth["idle"])
+            speech = any(s <= t <= e for s, e in truth["speech"])
+            events = (["cheer"] if burst else []) + (["speech"] if speech else [])
+            rows.append({
+                "video_id": vid, "t_ms": 2000 * k, "action_intensity": 9.0 if burst else (0.5 if idle else 3.0),
+                "scene_cut": False, "scene_type": "fast action" if burst else "static", "faces": 0,
+                "speech": 0.8 if speech else 0.0, "crowd_energy": 0.9 if burst else 0.2, "audio_events": events,
+                "visual_complexity": 0.5, "key_moment": burst,
+                "description": ("fast action crowd cheering" if burst else "calm play") + (" commentary" if speech else ""),
+            })
+    return pl.DataFrame(rows)
+
+
+def _with_event_time(f: pl.DataFrame, truth, videos) -> pl.DataFrame:
+    off = {vid: truth["angles"][n]["offset_s"] for n, vid in videos.items()}
+    return f.with_columns((pl.col("video_id").replace_strict(off, return_dtype=pl.Float64)
+                           + pl.col("t_ms") / 1000).alias("t_event_s"))
+
+
+def test_high_energy_reel_takes_the_bursts_within_budget(demo_media):
+    _, truth = demo_media
+    videos = {n: n for n in truth["angles"]}
+    feats = _with_event_time(truth_features(truth, videos), truth, videos)
+    moments = plan_reel(feats, "", "high_energy", 30.0)
+    assert reel_length(moments) <= 30.0 + 1e-9
+    assert all(m.duration_s >= 4.0 - 1e-9 for m in moments)
+    for m in moments:  # every moment lies in a burst
+        assert any(s - 2 <= m.start_s and m.end_s <= e + 2 for s, e in truth["action_bursts"]), m
+    assert len({next(i for i, (s, e) in enumerate(truth["action_bursts"]) if s - 2 <= m.start_s <= e)
+                for m in moments}) >= 2  # spread over the event, not one burst
+    ordered = sorted(moments, key=lambda m: m.start_s)
+    for a, b in zip(ordered, ordered[1:], strict=False):
+        assert b.start_s >= a.end_s  # no overlapping moments
+
+
+def test_calm_vibe_prefers_idle_stretches(demo_media):
+    _, truth = demo_media
+    videos = {n: n for n in truth["angles"]}
+    feats = _with_event_time(truth_features(truth, videos), truth, videos)
+    moments = plan_reel(feats, "", "calm", 12.0)
+    assert moments and all(any(s - 2 <= m.start_s and m.end_s <= e + 2 for s, e in truth["idle"]) for m in moments)
+
+
+def test_query_restricts_to_matching_windows_and_unmatched_query_is_an_error(demo_media):
+    _, truth = demo_media
+    videos = {n: n for n in truth["angles"]}
+    feats = _with_event_time(truth_features(truth, videos), truth, videos)
+    mask = query_mask(feats, "Commentary!")
+    assert mask.any() and not mask.all()
+    moments = pick_moments(feats, vibe_scores(feats, "emotional"), mask, budget_s=20)
+    assert all(any(s - 2 <= m.start_s <= e for s, e in truth["speech"]) for m in moments)
+    with pytest.raises(NotFoundError, match="nothing in the event matches"):
+        plan_reel(feats, "zebra", "calm", 20)
+    with pytest.raises(ValidationError, match="unknown vibe"):
+        vibe_scores(feats, "angry")
+
+
+def test_reel_of_30_s_renders_at_most_30_s_from_the_top_moments(demo_media, tmp_path):
+    media, truth = demo_media
+    settings, cat, store, demo = demo_home(media, tmp_path / "home")
+    write_truth_sync(cat, demo.videos, truth)
+    feats = truth_features(truth, demo.videos)
+    with cat.transaction() as cur:
+        cur.register("f", feats.to_arrow())
+        cur.execute("INSERT INTO features SELECT * FROM f")
+    t0 = time.perf_counter()
+    r = make_reel(cat, store, settings, demo.event_id, query="", vibe="high_energy", duration_s=30,
+                  fmt=OutputFormat(width=640, height=360, preset="ultrafast"))
+    wall = time.perf_counter() - t0
+    info = probe(r.path)
+    assert info.duration_s <= 30.0 + 1 / 30 + 1e-3
+    assert info.duration_s == pytest.approx(reel_length(r.moments), abs=0.05)
+    assert r.object_key == f"outputs/{r.reel_id}/reel.mp4"
+    stored = cat.frame("SELECT vibe, moments FROM reels")
+    assert stored["vibe"][0] == "high_energy" and stored.height == 1
+    print(f"reel wall time {wall:.1f} s for {info.duration_s:.1f} s")
+    cat.close()
+    assert np.isfinite(wall)
