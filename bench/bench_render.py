@@ -1,0 +1,121 @@
+"""Render benchmark: master vs a plain transcode, memory flat in segment count, reel wall time.
+
+Run: python -m bench render
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from anchor_core.catalog.events import advance_event_status
+from anchor_core.media import probe, run_ffmpeg
+from anchor_core.render.api import render_event
+from anchor_core.render.master import MasterInputs, render_master
+from anchor_core.render.plan import AngleSource, OutputFormat, Segment
+from bench.memory import PeakMemory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def demo_media() -> tuple[Path, dict]:
+    import json
+
+    from anchor_core.demo.generate import generate_demo
+
+    cached = ROOT / "tests" / ".cache" / "demo-v1"
+    if (cached / "truth.json").is_file():
+        return cached, json.loads((cached / "truth.json").read_text())
+    out = ROOT / "bench" / ".cache" / "demo"
+    if not (out / "truth.json").is_file():
+        with ThreadPoolExecutor(2) as ex:
+            generate_demo(out, executor=ex)
+    return out, json.loads((out / "truth.json").read_text())
+
+
+def master_vs_transcode(media: Path, truth: dict, fmt: OutputFormat) -> None:
+    from tests.demo_event import demo_home, write_timeline, write_truth_sync
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings, cat, store, demo = demo_home(media, Path(tmp) / "home")
+        write_truth_sync(cat, demo.videos, truth)
+        write_timeline(cat, demo.event_id, demo.videos, truth["event_duration_s"])
+        advance_event_status(cat, demo.event_id, "analyzing", "analyzed")
+        t0 = time.perf_counter()
+        r = render_event(cat, store, settings, demo.event_id, fmt=fmt)
+        master_s = time.perf_counter() - t0
+        cat.close()
+        wide = media / truth["angles"]["wide"]["file"]
+        t0 = time.perf_counter()
+        run_ffmpeg(["-i", str(wide), "-vf", f"scale={fmt.width}:{fmt.height},fps={fmt.fps:g}", "-c:v", "libx264",
+                    "-preset", fmt.preset, "-crf", str(fmt.crf), "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "192k",
+                    str(Path(tmp) / "plain.mp4")])
+        plain_s = time.perf_counter() - t0
+    d = r.result.duration_s
+    print(f"master {d:.0f} s at {fmt.width}x{fmt.height}: {master_s:.1f} s (ads {r.ads}, {r.result.chunks} chunks, "
+          f"loudness {r.result.loudness.get('output_i')} LUFS)")
+    print(f"plain single-pass transcode of the same length: {plain_s:.1f} s")
+    print(f"RATIO master/transcode = {master_s / plain_s:.2f}  (target <= 1.5)")
+
+
+def many_segments(media: Path, truth: dict, n_segments: int, total_s: float, fmt: OutputFormat) -> tuple[float, int]:
+    """Render total_s of output cut into n_segments, each from a different place of the demo angles."""
+    names = list(truth["angles"])
+    angles: dict[str, AngleSource] = {}
+    aspect: dict[str, float] = {}
+    segs = []
+    seg_len = total_s / n_segments
+    for k in range(n_segments):
+        a = truth["angles"][names[k % len(names)]]
+        usable = a["duration_s"] - seg_len - 2
+        src = 1.0 + (k * 7.31) % usable
+        vid = f"v{k}"
+        t = k * seg_len
+        angles[vid] = AngleSource(vid, str(media / a["file"]), t - src, 0.0, a["duration_s"], True, a["angle_type"])
+        aspect[vid] = a["width"] / a["height"]
+        segs.append(Segment(t, t + seg_len, vid))
+    inputs = MasterInputs(duration_s=total_s, segments=segs, angles=angles, source_aspect=aspect,
+                          audio_master_id="v0")
+    with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(2) as ex, PeakMemory() as mem:
+        t0 = time.perf_counter()
+        render_master(inputs, Path(tmp) / "m.mp4", fmt=fmt, executor=ex, workers=2)
+        wall = time.perf_counter() - t0
+        assert abs(probe(Path(tmp) / "m.mp4").duration_s - total_s) < 0.1
+    return wall, mem.peak_bytes
+
+
+def reel_time(media: Path, truth: dict) -> None:
+    from anchor_core.reels.api import make_reel
+    from tests.demo_event import demo_home, write_truth_sync
+    from tests.test_reels import truth_features
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings, cat, store, demo = demo_home(media, Path(tmp) / "home")
+        write_truth_sync(cat, demo.videos, truth)
+        feats = truth_features(truth, demo.videos)
+        with cat.transaction() as cur:
+            cur.register("f", feats.to_arrow())
+            cur.execute("INSERT INTO features SELECT * FROM f")
+        t0 = time.perf_counter()
+        r = make_reel(cat, store, settings, demo.event_id, vibe="high_energy", duration_s=30)
+        wall = time.perf_counter() - t0
+        cat.close()
+    print(f"reel: {r.duration_s:.1f} s of video at 1280x720 made in {wall:.1f} s wall  (target <= 10 s, aim 5)")
+
+
+def main() -> None:
+    media, truth = demo_media()
+    master_vs_transcode(media, truth, OutputFormat())
+    small = OutputFormat(width=320, height=180, preset="ultrafast")
+    w20, m20 = many_segments(media, truth, 20, 600.0, small)
+    w1000, m1000 = many_segments(media, truth, 1000, 600.0, small)
+    print(f"600 s output, 20 segments: {w20:.1f} s, peak memory {m20 / 2**20:.0f} MiB")
+    print(f"600 s output, 1000 segments: {w1000:.1f} s, peak memory {m1000 / 2**20:.0f} MiB")
+    print(f"RATIO peak memory 1000/20 segments = {m1000 / m20:.2f}  (target <= 1.2); time ratio {w1000 / w20:.2f}")
+    reel_time(media, truth)
+
+
+if __name__ == "__main__":
+    main()
