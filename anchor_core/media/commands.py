@@ -173,22 +173,23 @@ def event_audio_graph(
     return args, graph, "mix"
 
 
-def loudness_measure_args(inputs: list[str], graph: list[str], mix: str, *, target: float) -> list[str]:
-    g = graph + [f"[{mix}]loudnorm=I={num(target)}:TP=-1.5:LRA=11:print_format=json[out]"]
-    return [*inputs, "-filter_complex", ";".join(g), "-map", "[out]", "-f", "null", "-"]
+def loudness_measure_args(inputs: list[str], graph: list[str], mix: str) -> list[str]:
+    """EBU R128 integrated loudness of the mix (printed in ffmpeg's summary)."""
+    g = graph + [f"[{mix}]ebur128=framelog=quiet[out]"]
+    return ["-nostats", *inputs, "-filter_complex", ";".join(g), "-map", "[out]", "-f", "null", "-"]
 
 
 def loudness_apply_args(
-    inputs: list[str], graph: list[str], mix: str, measured: dict[str, str], out: str | Path, *,
-    target: float, duration_s: float, rate: int = 48000,
+    inputs: list[str], graph: list[str], mix: str, gain_db: float, out: str | Path, *,
+    duration_s: float, rate: int = 48000, ceiling_db: float = -1.5,
 ) -> list[str]:
-    ln = (
-        f"loudnorm=I={num(target)}:TP=-1.5:LRA=11:measured_I={num(float(measured['input_i']))}"
-        f":measured_TP={num(float(measured['input_tp']))}:measured_LRA={num(float(measured['input_lra']))}"
-        f":measured_thresh={num(float(measured['input_thresh']))}:offset={num(float(measured['target_offset']))}"
-        ":linear=true"
-    )
-    g = graph + [f"[{mix}]{ln},aresample={rate},atrim=duration={num(duration_s)}[out]"]
+    """Apply the measured correction as one linear gain (keeps the dynamics), with a limiter
+    holding peaks under the ceiling."""
+    limit = 10 ** (ceiling_db / 20)
+    g = graph + [
+        f"[{mix}]volume={num(gain_db, 3)}dB,alimiter=limit={num(limit, 4)}:level=false:attack=5:release=50,"
+        f"aresample={rate},atrim=duration={num(duration_s)}[out]"
+    ]
     return [*inputs, "-filter_complex", ";".join(g), "-map", "[out]", "-c:a", "aac", "-b:a", "192k",
             "-ar", str(rate), str(out)]
 

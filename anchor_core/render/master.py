@@ -4,7 +4,6 @@ then a stream-copy join with chapters. Written to a temporary file, then moved i
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import tempfile
@@ -225,23 +224,21 @@ def _render_audio(inputs: MasterInputs, fmt: OutputFormat, work: Path) -> tuple[
         ains, duration_s=inputs.duration_s, music=inputs.music_path, music_env=str(mus_env) if mus_env else None,
         event_env=str(ev_env) if ev_env else None, rate=fmt.audio_rate, music_volume=inputs.music_volume,
     )
-    proc = run_ffmpeg(loudness_measure_args(args, graph, mix, target=fmt.loudness_lufs), path=work,
-                      what="measuring loudness failed")
-    measured = _loudnorm_json(proc.stderr.decode("utf-8", "replace"))
+    proc = run_ffmpeg(loudness_measure_args(args, graph, mix), path=work, what="measuring loudness failed")
+    integrated = integrated_loudness(proc.stderr.decode("utf-8", "replace"))
+    # Silence stays silence: no gain when there is nothing to measure.
+    gain = 0.0 if integrated is None else max(-30.0, min(30.0, fmt.loudness_lufs - integrated))
     out = work / "audio.m4a"
-    run_ffmpeg(loudness_apply_args(args, graph, mix, measured, out, target=fmt.loudness_lufs,
-                                   duration_s=inputs.duration_s, rate=fmt.audio_rate),
+    run_ffmpeg(loudness_apply_args(args, graph, mix, gain, out, duration_s=inputs.duration_s, rate=fmt.audio_rate),
                path=out, what="mixing the audio failed")
-    return out, measured
+    return out, {"input_i": f"{integrated:.2f}" if integrated is not None else "-inf", "gain_db": f"{gain:.2f}",
+                 "output_i": f"{fmt.loudness_lufs:.2f}"}
 
 
-def _loudnorm_json(stderr: str) -> dict[str, str]:
-    start = stderr.rfind("{")
-    end = stderr.rfind("}")
-    if start < 0 or end < start:
-        raise MediaError("loudnorm printed no measurement", stderr=stderr)
-    data = json.loads(stderr[start : end + 1])
-    if data.get("input_i") in ("-inf", None):
-        # Silence: nothing to normalise; apply no gain.
-        data.update(input_i="-70", input_tp="-70", input_lra="0", input_thresh="-80", target_offset="0")
-    return {k: str(v) for k, v in data.items()}
+def integrated_loudness(stderr: str) -> float | None:
+    """The integrated loudness from ebur128's summary (None for silence)."""
+    found = re.findall(r"I:\s+(-?[\d.]+|-inf) LUFS", stderr)
+    if not found:
+        raise MediaError("ebur128 printed no loudness summary", stderr=stderr)
+    value = found[-1]
+    return None if value == "-inf" or float(value) < -69 else float(value)
