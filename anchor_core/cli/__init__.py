@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "anchor_core.cli.demo",
     "anchor_core.cli.render",
     "anchor_core.cli.reel",
+    "anchor_core.cli.report",
 )
 
 

@@ -53,9 +53,11 @@ def chunk_video_args(
             # Portrait or odd-shaped source: fit it over a blurred, filled copy of itself.
             chain.append(f"split=2[bg{i}][fg{i}]")
             graph.append(",".join(chain))
+            bw, bh = max(8, width // 16 * 2), max(8, height // 16 * 2)
+            radius = max(1, min(6, bh // 4 - 1))  # boxblur needs radius < half the chroma plane
             graph.append(
-                f"[bg{i}]scale={width // 8}:{height // 8}:force_original_aspect_ratio=increase,"
-                f"crop={width // 8}:{height // 8},boxblur=6:2,scale={width}:{height},eq=brightness=-0.08[bgs{i}]"
+                f"[bg{i}]scale={bw}:{bh}:force_original_aspect_ratio=increase,"
+                f"crop={bw}:{bh},boxblur={radius}:2,scale={width}:{height},eq=brightness=-0.08[bgs{i}]"
             )
             graph.append(f"[fg{i}]scale={width}:{height}:force_original_aspect_ratio=decrease[fgs{i}]")
             chain = [f"[bgs{i}][fgs{i}]overlay=(W-w)/2:(H-h)/2"]

@@ -1,0 +1,61 @@
+"""`anchor report EVENT --out FILE` and `anchor serve`: both run the marimo side (notebooks/)
+in a subprocess, so the library itself never imports marimo."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..catalog import events as events_repo
+from ..errors import AnchorError
+from .context import Context
+
+
+def notebooks_dir() -> Path:
+    d = Path(__file__).resolve().parents[2] / "notebooks"
+    if not (d / "report.py").is_file():
+        raise AnchorError(f"the notebooks folder was not found at {d}; run Anchor from its checkout (pip install -e .)")
+    return d
+
+
+def register(sub: Any) -> None:
+    r = sub.add_parser("report", help="export the event's reproducible report to one offline HTML file")
+    r.add_argument("event")
+    r.add_argument("--out", required=True)
+    r.set_defaults(func=cmd_report)
+    s = sub.add_parser("serve", help="serve the organizer app and the workbench (password protected)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=2718)
+    s.add_argument("--password-file")
+    s.add_argument("--no-auth", action="store_true", help="no password (only on localhost)")
+    s.set_defaults(func=cmd_serve)
+
+
+def cmd_report(args: argparse.Namespace, ctx: Context) -> int:
+    events_repo.get_event(ctx.catalog(), args.event)  # clear error for a wrong id
+    ctx.close()  # the report opens the catalog itself
+    out = Path(args.out).resolve()
+    proc = subprocess.run(
+        [sys.executable, str(notebooks_dir() / "export_report.py"), "--event", args.event,
+         "--home", str(ctx.settings.home.resolve()), "--out", str(out)],
+        capture_output=True, text=True,
+    )
+    if proc.returncode != 0:
+        raise AnchorError(f"the report notebook failed:\n{proc.stderr.strip()[-2000:]}")
+    print(out)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
+    ctx.close()
+    cmd = [sys.executable, str(notebooks_dir() / "serve.py"), "--host", args.host, "--port", str(args.port)]
+    if args.password_file:
+        cmd += ["--password-file", args.password_file]
+    if args.no_auth:
+        cmd.append("--no-auth")
+    env = dict(os.environ, ANCHOR_HOME=str(ctx.settings.home.resolve()))
+    return subprocess.call(cmd, env=env)

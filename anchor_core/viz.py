@@ -1,0 +1,114 @@
+"""Plots for notebooks and reports (matplotlib, no UI library): plain functions that take
+frames and return a Figure, so the workbench, the organizer app and the report share them."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import polars as pl  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+ANGLE_COLOURS = {"wide": "#3b6fd8", "medium": "#7a5cd1", "closeup": "#2a9d57", "crowd": "#e07a1f",
+                 "goal": "#c0392b", "stage": "#b5179e", "other": "#7f8c8d"}
+
+
+def timeline_figure(segments: pl.DataFrame, angles: pl.DataFrame, *, zooms: pl.DataFrame | None = None,
+                    ad_slots: pl.DataFrame | None = None, chapters: pl.DataFrame | None = None,
+                    beats: list[float] | None = None, title: str = "") -> Figure:
+    """One lane per angle: segments as bars, zooms as hatched marks, ad slots shaded, chapters
+    and beats as ticks. `segments`: start_ms, end_ms, video_id; `angles`: video_id, angle_type."""
+    order = angles["video_id"].to_list()
+    types = dict(zip(angles["video_id"].to_list(), angles["angle_type"].to_list(), strict=True))
+    fig, ax = plt.subplots(figsize=(11, 0.6 * len(order) + 1.6))
+    for r in segments.iter_rows(named=True):
+        if r["video_id"] not in order:
+            continue
+        y = order.index(r["video_id"])
+        ax.broken_barh([(r["start_ms"] / 1000, (r["end_ms"] - r["start_ms"]) / 1000)], (y - 0.38, 0.76),
+                       color=ANGLE_COLOURS.get(types.get(r["video_id"], "other"), "#888"))
+    if zooms is not None:
+        for r in zooms.iter_rows(named=True):
+            vid = r.get("video_id")
+            zy = float(order.index(vid)) if vid in order else -0.5
+            ax.broken_barh([(r["start_ms"] / 1000, r["duration_ms"] / 1000)], (zy - 0.45, 0.9), facecolor="none",
+                           edgecolor="black", hatch="///", linewidth=0.8)
+    if ad_slots is not None:
+        for r in ad_slots.iter_rows(named=True):
+            ax.axvspan(r["timestamp_ms"] / 1000, (r["timestamp_ms"] + r["duration_ms"]) / 1000, color="#f1c40f",
+                       alpha=0.35, lw=0)
+    if chapters is not None:
+        for r in chapters.iter_rows(named=True):
+            ax.axvline(r["timestamp_ms"] / 1000, color="#555", lw=1, ls="--")
+            ax.text(r["timestamp_ms"] / 1000, len(order) - 0.4, " " + str(r["title"])[:24], fontsize=8, va="bottom")
+    if beats:
+        ax.plot(beats, np.full(len(beats), -0.75), "|", color="#999", ms=6)
+    ax.set_yticks(range(len(order)), [f"{types.get(v, '?')} ({v[-6:]})" for v in order])
+    ax.set_ylim(-1.0, len(order) + 0.3)
+    ax.set_xlabel("event time (s)")
+    ax.set_title(title or "timeline")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def features_figure(feats: pl.DataFrame, angles: pl.DataFrame, column: str = "action_intensity") -> Figure:
+    """A feature over event time, one line per angle (`feats` needs t_event_s)."""
+    fig, ax = plt.subplots(figsize=(11, 3))
+    types = dict(zip(angles["video_id"].to_list(), angles["angle_type"].to_list(), strict=True))
+    for vid in angles["video_id"].to_list():
+        sub = feats.filter(pl.col("video_id") == vid).sort("t_event_s")
+        if sub.height:
+            ax.step(sub["t_event_s"].to_numpy(), sub[column].to_numpy(), where="post", label=types.get(vid, vid),
+                    color=ANGLE_COLOURS.get(types.get(vid, "other")))
+    ax.set_xlabel("event time (s)")
+    ax.set_ylabel(column)
+    ax.legend(loc="upper right", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def sync_figure(details: list[dict[str, Any]]) -> Figure:
+    """Correlation around the chosen peak per angle (lags_s, corr, peak_s) and the drift line
+    (window_t_s, window_offset_s) when present."""
+    n = max(1, len(details))
+    fig, axes = plt.subplots(n, 2, figsize=(11, 2.2 * n), squeeze=False)
+    for row, d in zip(axes, details, strict=False):
+        lags, corr = d.get("lags_s") or [], d.get("corr") or []
+        row[0].plot(lags, corr, lw=1)
+        if d.get("peak_s") is not None:
+            row[0].axvline(d["peak_s"], color="red", lw=1)
+        row[0].set_title(f"{d.get('label', '')}: confidence {d.get('confidence', 0):.2f}", fontsize=9)
+        row[0].set_xlabel("lag (s)")
+        wt, wo = d.get("window_t_s") or [], d.get("window_offset_s") or []
+        if wt:
+            row[1].plot(wt, np.asarray(wo) * 1000, "o", ms=3)
+            if d.get("drift_ppm") is not None and d.get("offset_s") is not None:
+                t = np.asarray(wt)
+                row[1].plot(t, (d["offset_s"] + t * d["drift_ppm"] * 1e-6) * 1000, "-", lw=1)
+        row[1].set_xlabel("recording time (s)")
+        row[1].set_ylabel("offset (ms)")
+    fig.tight_layout()
+    return fig
+
+
+def frame_to_html(df: pl.DataFrame, *, max_rows: int | None = None) -> str:
+    """A complete, static HTML table (no scripts), escaped cell by cell."""
+    rows = df.rows() if max_rows is None else df.head(max_rows).rows()
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in r) + "</tr>" for r in rows)
+    return f'<table class="anchor-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    if v is None:
+        return ""
+    return str(v)
