@@ -112,3 +112,15 @@ def _fmt(v: Any) -> str:
     if v is None:
         return ""
     return str(v)
+
+
+def figure_to_html(fig: Figure, *, dpi: int = 110, alt: str = "plot") -> str:
+    """A figure as an inline PNG <img> (static HTML: renders offline and in any viewer)."""
+    import base64
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"/>'

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import html
 import importlib.util
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,9 +51,10 @@ def export(event: str, home: str, out: Path) -> Path:
         if o is None:
             continue
         parts.append(f"<section>{mo.as_html(o).text}</section>")
-    if any("<marimo-" in p for p in parts):
+    widgets = sorted({m for p in parts for m in re.findall(r"<(marimo-[a-z-]+)", p)})
+    if widgets:
         # A widget slipped in: it would need marimo's frontend. Fail loudly rather than ship a blank.
-        raise SystemExit("report contains interactive widgets that cannot render offline")
+        raise SystemExit(f"report contains interactive widgets that cannot render offline: {widgets}")
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"

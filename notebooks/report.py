@@ -90,7 +90,7 @@ def sync_section(details, videos):
     _parts = [mo.md("## Sync quality"), mo.Html(viz.frame_to_html(_table))]
     if details.height:
         _d = [dict(json.loads(r[1]), label=r[0]) for r in details.iter_rows() if r[1]]
-        _parts.append(mo.as_html(viz.sync_figure(_d)))
+        _parts.append(mo.Html(viz.figure_to_html(viz.sync_figure(_d), alt="sync")))
     mo.vstack(_parts)
     return
 
@@ -107,9 +107,9 @@ def features_section(feats, videos):
         pl.col("speech").mean().round(2).alias("mean_speech"), pl.col("crowd_energy").mean().round(2).alias("mean_crowd"),
         pl.col("key_moment").sum().alias("key_moments")).sort("video_id")
     mo.vstack([mo.md("## Feature overview"), mo.Html(viz.frame_to_html(_summary)),
-               mo.as_html(viz.features_figure(_f, _angles, "action_intensity")),
-               mo.as_html(viz.features_figure(_f, _angles, "crowd_energy")),
-               mo.as_html(viz.features_figure(_f, _angles, "speech"))])
+               mo.Html(viz.figure_to_html(viz.features_figure(_f, _angles, "action_intensity"), alt="action_intensity")),
+               mo.Html(viz.figure_to_html(viz.features_figure(_f, _angles, "crowd_energy"), alt="crowd_energy")),
+               mo.Html(viz.figure_to_html(viz.features_figure(_f, _angles, "speech"), alt="speech"))])
     return
 
 
@@ -122,7 +122,7 @@ def timeline_section(ad_slots, chapters, segments, timeline, usage, videos, zoom
     mo.vstack([
         mo.md(f"## Timeline\n\n{segments.height} segments over {_t['duration_ms'] / 1000:.1f} s, strategy "
               f"**{_t['strategy']}**, beat-synced: {_t['beat_synced']}, inputs hash `{_t['inputs_hash']}`"),
-        mo.as_html(_fig),
+        mo.Html(viz.figure_to_html(_fig, alt="timeline")),
         mo.md("### Angle usage"), mo.Html(viz.frame_to_html(usage)),
         mo.md("### Segments"), mo.Html(viz.frame_to_html(segments.drop("timeline_id"))),
     ])

@@ -83,6 +83,9 @@ def build_app(password: str | None) -> Any:
     from starlette.applications import Starlette
     from starlette.responses import RedirectResponse
     from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
+
+    from anchor_core.config import load_settings
 
     builder = marimo.create_asgi_app(include_code=False)
     for name in ("organizer", "workbench", "report"):
@@ -95,7 +98,11 @@ def build_app(password: str | None) -> Any:
         query = request.url.query
         return RedirectResponse("/organizer/" + (f"?{query}" if query else ""))
 
-    app = Starlette(routes=[Route("/", home), Mount("/", marimo_app)])
+    store = load_settings().store_root
+    store.mkdir(parents=True, exist_ok=True)
+    # Rendered videos for the players (range requests let the browser seek); same guard as the rest.
+    app = Starlette(routes=[Route("/", home), Mount("/media", StaticFiles(directory=str(store))),
+                            Mount("/", marimo_app)])
     return Guard(app, password) if password else app
 
 

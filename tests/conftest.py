@@ -72,3 +72,33 @@ def demo_media() -> tuple[Path, dict]:
         finally:
             os.rmdir(lock)
     return out, json.loads(truth.read_text())
+
+
+RENDER_FMT = None  # set below (import cost kept out of collection of unrelated tests)
+
+
+def _render_fmt():
+    from anchor_core.render.plan import OutputFormat
+
+    return OutputFormat(width=640, height=360, fps=30.0, preset="ultrafast")
+
+
+RENDER_FMT = _render_fmt()
+
+
+@pytest.fixture(scope="session")
+def rendered_demo(demo_media, tmp_path_factory):
+    """The demo event with truth sync, a hand-written timeline and a rendered master."""
+    from anchor_core.catalog.events import advance_event_status
+    from anchor_core.render.api import render_event
+    from tests.demo_event import demo_home, write_timeline, write_truth_sync
+
+    media, truth = demo_media
+    home = tmp_path_factory.mktemp("render-home")
+    settings, cat, store, demo = demo_home(media, home)
+    write_truth_sync(cat, demo.videos, truth)
+    write_timeline(cat, demo.event_id, demo.videos, truth["event_duration_s"])
+    advance_event_status(cat, demo.event_id, "analyzing", "analyzed")
+    r = render_event(cat, store, settings, demo.event_id, fmt=RENDER_FMT)
+    yield {"truth": truth, "render": r, "cat": cat, "demo": demo, "home": home, "settings": settings}
+    cat.close()

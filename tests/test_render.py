@@ -7,26 +7,14 @@ import subprocess
 import numpy as np
 import pytest
 
-from anchor_core.catalog.events import advance_event_status
 from anchor_core.media import decode_audio, ffmpeg_exe, iter_video_frames, probe, run_ffmpeg
-from anchor_core.render.api import render_event
-from anchor_core.render.plan import OutputFormat
-from tests.demo_event import AD_SLOTS, CHAPTERS, SEGMENTS, ZOOMS, demo_home, write_timeline, write_truth_sync
-
-FMT = OutputFormat(width=640, height=360, fps=30.0, preset="ultrafast")
+from tests.conftest import RENDER_FMT as FMT
+from tests.demo_event import AD_SLOTS, CHAPTERS, SEGMENTS, ZOOMS
 
 
 @pytest.fixture(scope="module")
-def rendered(demo_media, tmp_path_factory):
-    media, truth = demo_media
-    home = tmp_path_factory.mktemp("render-home")
-    settings, cat, store, demo = demo_home(media, home)
-    write_truth_sync(cat, demo.videos, truth)
-    write_timeline(cat, demo.event_id, demo.videos, truth["event_duration_s"])
-    advance_event_status(cat, demo.event_id, "analyzing", "analyzed")  # analysis is bypassed here
-    r = render_event(cat, store, settings, demo.event_id, fmt=FMT)
-    yield {"truth": truth, "render": r, "cat": cat, "demo": demo, "home": home}
-    cat.close()
+def rendered(rendered_demo):
+    return rendered_demo
 
 
 def _fit_rect(src_w, src_h, rect, out_w, out_h):

@@ -1,0 +1,112 @@
+import marimo
+
+__generated_with = "0.25.2"
+app = marimo.App(width="medium", app_title="Anchor — event")
+
+with app.setup:
+    import marimo as mo
+    import polars as pl
+
+    from anchor_core.catalog import Catalog
+    from anchor_core.catalog import events as events_repo
+    from anchor_core.catalog import products as products_repo
+    from anchor_core.config import load_settings
+    from anchor_core.reels.api import make_reel
+    from anchor_core.reels.rank import VIBES
+    from anchor_core.store import open_store
+
+
+@app.cell
+def params():
+    _mode = mo.app_meta().mode
+    _cli = {} if _mode == "test" else mo.cli_args()
+    _qp = mo.query_params().to_dict() if _mode in ("run", "edit") else {}
+    event_id = str(_qp.get("event") or _cli.get("event") or "")
+    settings = load_settings(_qp.get("home") or _cli.get("home"))
+    media_url = "/media/" if _mode == "run" else None  # files are served by `anchor serve`
+    return event_id, media_url, settings
+
+
+@app.cell
+def load_event(event_id, settings):
+    # Open the catalog only for the moment it is needed: other tabs and jobs share the file.
+    with Catalog(settings.catalog_path) as _cat:
+        events = events_repo.list_events(_cat)
+        event = events.filter(pl.col("id") == event_id) if event_id else events.head(1)
+        current = event["id"][0] if event.height else ""
+        master = _cat.frame("SELECT object_key, duration_s, created_at FROM renders WHERE event_id = ? AND kind ="
+                            " 'master' ORDER BY created_at DESC LIMIT 1", [current])
+        chapters = _cat.frame(
+            "SELECT c.timestamp_ms, c.title FROM timeline_chapters c JOIN timelines t ON t.id = c.timeline_id"
+            " WHERE t.event_id = ? AND t.id = (SELECT id FROM timelines WHERE event_id = ? ORDER BY created_at"
+            " DESC LIMIT 1) ORDER BY c.idx", [current, current])
+        products = products_repo.products_frame(_cat)
+        chosen = [p.id for p in products_repo.event_products(_cat, current)] if current else []
+    return chapters, chosen, current, event, master, products
+
+
+@app.cell
+def status(current, event):
+    mo.stop(not current, mo.md("## No event yet\n\nRun `anchor demo` or create an event first."))
+    _e = event.row(0, named=True)
+    mo.md(f"# {_e['name']}\n\n**{_e['event_type'].title()}** · status **{_e['status']}** · {_e['videos']} camera angles")
+    return
+
+
+@app.cell
+def sponsor_picker(chosen, products):
+    _options = {f"{r['title']} ({r['vendor'] or 'no vendor'})": r["id"] for r in products.iter_rows(named=True)}
+    picker = mo.ui.multiselect(options=_options, value=[k for k, v in _options.items() if v in chosen],
+                               label="Sponsor products shown in the ad breaks")
+    save = mo.ui.run_button(label="Save sponsors")
+    mo.vstack([mo.md("## Sponsors"), picker, save])
+    return picker, save
+
+
+@app.cell
+def save_sponsors(current, picker, save, settings):
+    mo.stop(not save.value)
+    with Catalog(settings.catalog_path) as _cat:
+        products_repo.select_for_event(_cat, current, list(picker.value))
+    mo.md(f"Saved {len(picker.value)} sponsor product(s). They appear in the next render.")
+    return
+
+
+@app.cell
+def watch(chapters, master, media_url):
+    mo.stop(master.height == 0, mo.md("## Master video\n\nNot rendered yet (`anchor render EVENT`)."))
+    _key = master["object_key"][0]
+    _rows = "".join(
+        f"<li><code>{int(r[0]) // 60000:02d}:{int(r[0]) // 1000 % 60:02d}</code> {mo.Html(str(r[1])).text}</li>"
+        for r in chapters.iter_rows()
+    )
+    _player = (mo.Html(f'<video controls preload="metadata" style="width:100%" src="{media_url}{_key}"></video>')
+               if media_url else mo.md(f"`{_key}`"))
+    mo.vstack([mo.md("## Master video"), _player, mo.Html(f"<ol>{_rows}</ol>") if _rows else mo.md("")])
+    return
+
+
+@app.cell
+def reel_form():
+    query = mo.ui.text(label="Find", placeholder="e.g. cheer, commentary — empty for everything")
+    vibe = mo.ui.dropdown(options=sorted(VIBES), value="high_energy", label="Vibe")
+    duration = mo.ui.slider(10, 60, step=5, value=30, label="Length (s)")
+    make = mo.ui.run_button(label="Make my reel")
+    mo.vstack([mo.md("## Your highlight reel"), mo.hstack([query, vibe, duration]), make])
+    return duration, make, query, vibe
+
+
+@app.cell
+def reel(current, duration, make, media_url, query, settings, vibe):
+    mo.stop(not make.value)
+    with mo.status.spinner(title="Cutting your reel…"), Catalog(settings.catalog_path) as _cat:
+        _r = make_reel(_cat, open_store(settings), settings, current, query=query.value, vibe=vibe.value,
+                       duration_s=float(duration.value))
+    _player = (mo.Html(f'<video controls autoplay style="width:100%" src="{media_url}{_r.object_key}"></video>')
+               if media_url else mo.md(f"`{_r.object_key}`"))
+    mo.vstack([mo.md(f"Reel ready: {_r.duration_s:.0f} s from {len(_r.moments)} moments."), _player])
+    return
+
+
+if __name__ == "__main__":
+    app.run()
