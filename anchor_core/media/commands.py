@@ -47,7 +47,9 @@ def chunk_video_args(
     args: list[str] = []
     graph: list[str] = []
     for i, inp in enumerate(inputs):
-        args += ["-ss", num(max(0.0, inp.seek_s)), "-t", num(inp.length_s + 1.0), "-i", str(inp.path)]
+        # One decoder thread per input: a chunk may open several inputs, and frame-threaded
+        # decoders hold a frame pool per thread; chunks already run in parallel.
+        args += ["-threads", "1", "-ss", num(max(0.0, inp.seek_s)), "-t", num(inp.length_s + 1.0), "-i", str(inp.path)]
         chain = [f"[{i}:v]setpts=PTS-STARTPTS", f"fps={num(fps)}"]
         if abs(inp.source_aspect - width / height) > 0.02:
             # Portrait or odd-shaped source: fit it over a blurred, filled copy of itself.

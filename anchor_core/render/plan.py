@@ -8,7 +8,6 @@ crossfade never spans two chunks.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 
 from ..errors import ValidationError
@@ -176,18 +175,34 @@ def _transition(a: Piece, b: Piece, crossfade_s: float, ad_s: float) -> float:
     return min(f, a.duration_s / 3, b.duration_s / 3)
 
 
-def split_chunks(pieces: list[Piece], fmt: OutputFormat, duration_s: float, target_s: float = 30.0) -> list[Chunk]:
-    """Cut the output into chunks of about target_s on the frame grid, never inside a transition."""
+def split_chunks(
+    pieces: list[Piece], fmt: OutputFormat, duration_s: float, target_s: float = 30.0, max_pieces: int = 4,
+) -> list[Chunk]:
+    """Cut the output into chunks on the frame grid, never inside a transition: a chunk ends
+    in the middle of a piece once it is about target_s long or holds max_pieces pieces, so
+    each ffmpeg call opens a bounded number of inputs whatever the number of segments."""
     total_frames = fmt.frame(duration_s)
     guard = 2.0 / fmt.fps
     bounds = [0]
-    n_chunks = max(1, math.ceil(duration_s / target_s))
-    for k in range(1, n_chunks):
-        t = fmt.snap(k * duration_s / n_chunks)
-        t = _away_from_transitions(t, pieces, guard, fmt)
-        f = fmt.frame(t)
-        if bounds[-1] < f < total_frames:
+    count = 0
+    for p in pieces:
+        count += 1
+        lo = p.start_s + p.lead_s + guard  # safe zone of this piece: clear of both transitions
+        hi = p.end_s - p.tail_s - guard
+        # Long pieces get boundaries inside them every target_s.
+        while p.duration_s > 1.5 * target_s and hi - bounds[-1] / fmt.fps > 1.5 * target_s:
+            t = max(lo, bounds[-1] / fmt.fps + target_s)
+            f = fmt.frame(t)
+            if f <= bounds[-1] or f / fmt.fps >= hi:
+                break
             bounds.append(f)
+            count = 1
+        start = bounds[-1] / fmt.fps
+        mid = fmt.snap(p.start_s + p.duration_s / 2)
+        due = count >= max_pieces or mid - start >= target_s
+        if due and lo <= mid <= hi and bounds[-1] < fmt.frame(mid) < total_frames:
+            bounds.append(fmt.frame(mid))
+            count = 1
     bounds.append(total_frames)
     chunks = []
     for i in range(len(bounds) - 1):
@@ -200,22 +215,12 @@ def split_chunks(pieces: list[Piece], fmt: OutputFormat, duration_s: float, targ
             a, b = max(p.start_s, c0), min(p.end_s, c1)
             lead = p.lead_s if a == p.start_s and a > c0 else 0.0
             tail = p.tail_s if b == p.end_s and b < c1 else 0.0
-            src = p.src_start_s + (a - p.start_s) * (1.0 if p.kind == "ad" else 1.0)
-            sub.append(replace(p, start_s=a, end_s=b, src_start_s=src, lead_s=lead, tail_s=tail))
+            sub.append(replace(p, start_s=a, end_s=b, src_start_s=p.src_start_s + (a - p.start_s), lead_s=lead,
+                               tail_s=tail))
             if len(sub) > 1:
                 trans.append(sub[-1].lead_s + sub[-2].tail_s)
         chunks.append(Chunk(i, c0, c1, bounds[i + 1] - bounds[i], tuple(sub), tuple(trans)))
     return chunks
-
-
-def _away_from_transitions(t: float, pieces: list[Piece], guard: float, fmt: OutputFormat) -> float:
-    for p in pieces:
-        if p.start_s - p.lead_s - guard <= t <= p.start_s + guard and p.lead_s > 0:
-            mid = p.start_s + p.duration_s / 2
-            return fmt.snap(mid)
-        if p.end_s - guard <= t <= p.end_s + p.tail_s + guard and p.tail_s > 0:
-            return fmt.snap(p.start_s + p.duration_s / 2)
-    return t
 
 
 @dataclass(frozen=True)
