@@ -25,7 +25,7 @@ def test_marimo_check_passes_on_every_notebook():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("notebook", ["report.py", "organizer.py"])
+@pytest.mark.parametrize("notebook", ["report.py", "organizer.py", "workbench.py"])
 def test_notebook_runs_headless_on_the_demo_event(rendered_demo, notebook):
     cat = rendered_demo["cat"]
     cat.close()  # the notebook process opens the catalog itself
