@@ -96,16 +96,13 @@ def many_segments(media: Path, truth: dict, n_segments: int, total_s: float, fmt
 
 def reel_time(media: Path, truth: dict) -> None:
     from anchor_core.reels.api import make_reel
-    from tests.demo_event import demo_home, write_truth_sync
+    from tests.demo_event import demo_home, insert_features, write_truth_sync
     from tests.test_reels import truth_features
 
     with tempfile.TemporaryDirectory() as tmp:
         settings, cat, store, demo = demo_home(media, Path(tmp) / "home")
         write_truth_sync(cat, demo.videos, truth)
-        feats = truth_features(truth, demo.videos)
-        with cat.transaction() as cur:
-            cur.register("f", feats.to_arrow())
-            cur.execute("INSERT INTO features SELECT * FROM f")
+        insert_features(cat, truth_features(truth, demo.videos))
         t0 = time.perf_counter()
         r = make_reel(cat, store, settings, demo.event_id, vibe="high_energy", duration_s=30)
         wall = time.perf_counter() - t0

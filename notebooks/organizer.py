@@ -10,7 +10,7 @@ with app.setup:
     from anchor_core.catalog import Catalog
     from anchor_core.catalog import events as events_repo
     from anchor_core.catalog import products as products_repo
-    from anchor_core.config import load_settings
+    from anchor_core.nbparams import notebook_params
     from anchor_core.reels.api import make_reel
     from anchor_core.reels.rank import VIBES
     from anchor_core.store import open_store
@@ -19,11 +19,7 @@ with app.setup:
 @app.cell
 def params():
     _mode = mo.app_meta().mode
-    _cli = {} if _mode == "test" else mo.cli_args()
-    _qp = mo.query_params().to_dict() if _mode in ("run", "edit") else {}
-    event_id = str(_qp.get("event") or _cli.get("event") or "")
-    settings = load_settings(_qp.get("home") or _cli.get("home"))
-    media_url = "/media/" if _mode == "run" else None  # files are served by `anchor serve`
+    event_id, settings, media_url = notebook_params(_mode, mo.cli_args, mo.query_params)
     return event_id, media_url, settings
 
 

@@ -11,16 +11,13 @@ with app.setup:
 
     from anchor_core import viz
     from anchor_core.catalog import Catalog
-    from anchor_core.config import load_settings
+    from anchor_core.nbparams import notebook_params
 
 
 @app.cell
 def params():
     _mode = mo.app_meta().mode
-    _cli = {} if _mode == "test" else mo.cli_args()
-    _qp = mo.query_params().to_dict() if _mode in ("run", "edit") else {}
-    event_id = str(_qp.get("event") or _cli.get("event") or "")
-    settings = load_settings(_qp.get("home") or _cli.get("home"))
+    event_id, settings, _ = notebook_params(_mode, mo.cli_args, mo.query_params)
     return event_id, settings
 
 

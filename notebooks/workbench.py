@@ -11,8 +11,8 @@ with app.setup:
     from anchor_core.catalog import events as events_repo
     from anchor_core.catalog import videos as videos_repo
     from anchor_core.catalog.status import ANGLE_TYPES, EVENT_TYPES
-    from anchor_core.config import load_settings
     from anchor_core.ingest import ingest_video
+    from anchor_core.nbparams import notebook_params
     from anchor_core.reels.api import make_reel
     from anchor_core.reels.rank import VIBES
     from anchor_core.render.api import render_event
@@ -22,11 +22,7 @@ with app.setup:
 @app.cell
 def params():
     _mode = mo.app_meta().mode
-    _cli = {} if _mode == "test" else mo.cli_args()
-    _qp = mo.query_params().to_dict() if _mode in ("run", "edit") else {}
-    requested_event = str(_qp.get("event") or _cli.get("event") or "")
-    settings = load_settings(_qp.get("home") or _cli.get("home"))
-    media_url = "/media/" if _mode == "run" else None
+    requested_event, settings, media_url = notebook_params(_mode, mo.cli_args, mo.query_params)
     get_refresh, set_refresh = mo.state(0)
     return get_refresh, media_url, requested_event, set_refresh, settings
 

@@ -56,3 +56,11 @@ def demo_home(media: Path, home: Path) -> tuple[Any, Catalog, LocalStore, Any]:
     store = LocalStore(settings.store_root)
     result = build_demo_event(cat, store, settings)
     return settings, cat, store, result
+
+
+def insert_features(cat: Catalog, feats: Any) -> None:
+    """Put a feature table (polars, contract columns in order) into the catalog."""
+    with cat.transaction() as cur:
+        cur.register("incoming_features", feats.to_arrow())
+        cur.execute("INSERT INTO features SELECT * FROM incoming_features")
+        cur.unregister("incoming_features")

@@ -11,7 +11,7 @@ from anchor_core.media import probe
 from anchor_core.reels.api import make_reel, plan_reel
 from anchor_core.reels.rank import pick_moments, query_mask, reel_length, vibe_scores
 from anchor_core.render.plan import OutputFormat
-from tests.demo_event import demo_home, write_truth_sync
+from tests.demo_event import demo_home, insert_features, write_truth_sync
 
 
 def truth_features(truth, videos) -> pl.DataFrame:
@@ -83,10 +83,7 @@ def test_reel_of_30_s_renders_at_most_30_s_from_the_top_moments(demo_media, tmp_
     media, truth = demo_media
     settings, cat, store, demo = demo_home(media, tmp_path / "home")
     write_truth_sync(cat, demo.videos, truth)
-    feats = truth_features(truth, demo.videos)
-    with cat.transaction() as cur:
-        cur.register("f", feats.to_arrow())
-        cur.execute("INSERT INTO features SELECT * FROM f")
+    insert_features(cat, truth_features(truth, demo.videos))
     t0 = time.perf_counter()
     r = make_reel(cat, store, settings, demo.event_id, query="", vibe="high_energy", duration_s=30,
                   fmt=OutputFormat(width=640, height=360, preset="ultrafast"))
