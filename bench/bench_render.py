@@ -23,12 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def demo_media() -> tuple[Path, dict]:
     import json
 
-    from anchor_core.demo.generate import generate_demo
+    from anchor_core.demo.generate import GENERATOR_VERSION, generate_demo
 
-    cached = ROOT / "tests" / ".cache" / "demo-v1"
+    cached = ROOT / "tests" / ".cache" / f"demo-v{GENERATOR_VERSION}"
     if (cached / "truth.json").is_file():
         return cached, json.loads((cached / "truth.json").read_text())
-    out = ROOT / "bench" / ".cache" / "demo"
+    out = ROOT / "bench" / ".cache" / f"demo-v{GENERATOR_VERSION}"
     if not (out / "truth.json").is_file():
         with ThreadPoolExecutor(2) as ex:
             generate_demo(out, executor=ex)

@@ -16,7 +16,6 @@ from anchor_core.store import LocalStore
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "fixtures"
 CACHE = ROOT / "tests" / ".cache"
-DEMO_VERSION = "1"
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +47,8 @@ def demo_media() -> tuple[Path, dict]:
 
     A mkdir lock keeps parallel workers from generating it twice.
     """
+    from anchor_core.demo.generate import GENERATOR_VERSION as DEMO_VERSION
+
     out = CACHE / f"demo-v{DEMO_VERSION}"
     truth = out / "truth.json"
     lock = CACHE / f"demo-v{DEMO_VERSION}.lock"

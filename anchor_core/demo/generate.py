@@ -24,6 +24,8 @@ from .soundtrack import SR, Mic, mic_recording, synth_music, synth_sources
 from .timeline_truth import MatchScript
 
 Progress = Callable[[float, float, str], None]
+# Bump when the generated media change, so cached copies (tests, benchmarks) are remade.
+GENERATOR_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ def generate_demo(
         f.unlink()
     tmp.rmdir()
     truth = {
+        "generator_version": GENERATOR_VERSION,
         "event_duration_s": script.duration_s,
         "reference": "wide",
         "convention": "sample at own time t plays at event time offset_s + t*(1+drift_ppm*1e-6)",

@@ -16,7 +16,7 @@ from ..executor import make_executor
 from ..ingest import ingest_music, ingest_video
 from ..products_csv import import_shopify_csv
 from ..store import LocalStore
-from .generate import generate_demo
+from .generate import GENERATOR_VERSION, generate_demo
 
 Progress = Callable[[float, float, str], None]
 DEMO_NAME = "Demo match"
@@ -37,7 +37,9 @@ def ensure_demo_media(settings: Settings, *, fresh: bool = False, progress: Prog
     media = settings.home / "demo-media"
     truth_path = media / "truth.json"
     if truth_path.is_file() and not fresh:
-        return media, json.loads(truth_path.read_text())
+        truth = json.loads(truth_path.read_text())
+        if truth.get("generator_version") == GENERATOR_VERSION:
+            return media, truth
     executor = make_executor(settings)
     try:
         truth = generate_demo(media, executor=executor, progress=progress)

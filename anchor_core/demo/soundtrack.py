@@ -117,10 +117,16 @@ def mic_recording(src: Sources, mic: Mic, offset_s: float, drift_ppm: float, dur
     g = mic.gains
     mix = g[0] * src.crowd + g[1] * src.whistle + g[2] * src.speech + g[3] * 0.2 * src.ambience
     if mic.reverb_s > 0:
+        # A room: the direct sound first, then (after a 12 ms gap) a diffuse tail decaying over
+        # reverb_s with about half the direct energy. The direct path defines the true timing.
         m = int(mic.reverb_s * SR)
-        ir = rng.standard_normal(m) * np.exp(-np.arange(m) / (m / 5))
-        ir[0] = 8.0
-        mix = signal.fftconvolve(mix, ir / np.abs(ir).sum() * 4)[: len(mix)].astype(np.float32)
+        gap = int(0.012 * SR)
+        tail = rng.standard_normal(m) * np.exp(-np.arange(m) / (m / 5))
+        tail[:gap] = 0.0
+        tail *= np.sqrt(0.5 / np.sum(tail**2))
+        ir = tail
+        ir[0] = 1.0
+        mix = signal.fftconvolve(mix, ir)[: len(mix)].astype(np.float32)
     if mic.sample_rate != SR:
         from math import gcd
 
