@@ -15,8 +15,8 @@ from scipy.ndimage import uniform_filter1d
 from .correlate import band_mask, correlate_window, decimate, find_peak, gcc_phat, whitened_spectrum
 
 FINE_RATE = 16000
-COARSE_FACTOR = 4  # coarse search at 4 kHz
-COARSE_BAND = (150.0, 1900.0)
+COARSE_FACTOR = 8  # coarse search at 2 kHz: locates the match to a few ms, enough for the windows
+COARSE_BAND = (150.0, 950.0)
 FINE_BAND = (150.0, 7000.0)
 MAX_DRIFT_PPM = 1000.0
 
@@ -74,17 +74,21 @@ def _coarse_candidates(ref: Prepared, x: Prepared, chunk_s: float, n_chunks: int
     span = max(0, len(x.coarse) - lc)
     starts = np.linspace(0, span, n_chunks).astype(int) if n_chunks > 1 else np.array([span // 2])
     out = []
+    neg_n = int(0.75 * lc)
+    pos_n = max(1, len(ref.coarse) - int(0.25 * lc))
+    lags = np.concatenate([np.arange(-neg_n, 0), np.arange(pos_n)]).astype(np.float64)
+    box = int(0.01 * rc) | 1
     for s in starts:
         chunk = x.coarse[s : s + lc]
         corr = gcc_phat(ref_w, whitened_spectrum(chunk, n, mask), n)
-        # Positions from -3/4 of the chunk (chunk starts before ref) to len(ref) - 1/4 chunk.
-        neg = corr[n - int(0.75 * lc) :]
-        pos = corr[: max(1, len(ref.coarse) - int(0.25 * lc))]
-        lags = np.concatenate([np.arange(-len(neg), 0), np.arange(len(pos))]).astype(np.float64)
-        # Clock drift smears the peak across a few ms within a chunk (300 ppm over 30 s = 9 ms):
-        # integrate correlation energy over that spread so a drifting match still stands out.
-        energy = uniform_filter1d(np.concatenate([neg, pos]).astype(np.float64) ** 2, int(0.01 * rc) | 1)
-        peak = find_peak(np.sqrt(energy), lags, int(0.05 * rc))
+        # Positions from -3/4 of the chunk (it starts before ref) to len(ref) - 1/4 chunk. Clock
+        # drift smears the peak over a few ms inside a chunk (300 ppm over 30 s = 9 ms), so the
+        # correlation energy is integrated over that spread before looking for the peak.
+        valid = np.concatenate([corr[n - neg_n :], corr[:pos_n]])
+        np.square(valid, out=valid)
+        energy = uniform_filter1d(valid, box)
+        np.sqrt(np.maximum(energy, 0, out=energy), out=energy)
+        peak = find_peak(energy, lags, int(0.05 * rc))
         out.append((s / rc, peak.lag / rc - s / rc, peak.margin, peak.zscore))
     return out
 
@@ -123,9 +127,16 @@ def align_pair(ref: Prepared, x: Prepared, *, ref_cache: dict | None = None, win
         return PairResult(0.0, 0.0, 0.0, "unsynced",
                           f"no overlap found: the best match (z={best[3]:.1f}) is at noise level",
                           detail={"candidates": cands})
-    if len(members) == 1 and len(cands) > 1 and cands[members[0]][2] < 1.5:
-        return PairResult(0.0, 0.0, 0.0, "unsynced", "ambiguous: matches at several places disagree",
-                          detail={"candidates": cands})
+    if len(members) == 1 and len(cands) > 1:
+        lone = cands[members[0]]
+        if lone[3] < 20.0 and lone[2] < 1.5:
+            return PairResult(0.0, 0.0, 0.0, "unsynced",
+                              f"no overlap found: only one weak, isolated match (z={lone[3]:.1f})",
+                              detail={"candidates": cands})
+        if lone[2] < 1.15:
+            return PairResult(0.0, 0.0, 0.0, "unsynced",
+                              "ambiguous: the best match is barely above others (repeated content?)",
+                              detail={"candidates": cands})
     pts = np.array([[cands[j][0], cands[j][1]] for j in members])
     slope0 = 0.0
     if len(pts) >= 2 and np.ptp(pts[:, 0]) > 60:
