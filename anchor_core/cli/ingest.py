@@ -58,9 +58,15 @@ def cmd_ingest(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_music(args: argparse.Namespace, ctx: Context) -> int:
+    from ..music import analyze_music
+    from ..music.store import save_music_analysis
+
     cat, store = ctx.catalog(), ctx.store()
     r = ingest_music(cat, store, args.event, args.file, progress=_bytes(ctx, args.file))
     summary = _summary(r, args.file)
+    analysis = analyze_music(str(store.path_for(r.object_key)))
+    save_music_analysis(cat, args.event, r.id, analysis)
+    summary.update(tempo_bpm=analysis.tempo_bpm, beats=len(analysis.beats_s), meter=analysis.meter)
     ctx.out(summary, args.json)
     return 0
 
