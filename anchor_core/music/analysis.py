@@ -6,6 +6,7 @@ tempo change is followed), with the tempo octave chosen by which pulse the onset
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -112,9 +113,12 @@ def analyze_music(path: str, grid_s: float = 2.0) -> MusicAnalysis:
 
 
 def snap_to_beats(cuts_s: list[float] | np.ndarray, beats_s: list[float] | np.ndarray, *, tolerance_s: float = 0.2,
-                  min_segment_s: float = 0.0, start_s: float = 0.0, end_s: float | None = None) -> list[float]:
+                  min_segment_s: float = 0.0, max_segment_s: float = float("inf"), start_s: float = 0.0,
+                  end_s: float | None = None, allowed: Callable[[int, float], bool] | None = None) -> list[float]:
     """Move each cut to the nearest beat within ±tolerance, unless that would make a segment
-    (between neighbouring cuts, or the timeline's start/end) shorter than min_segment_s."""
+    (between neighbouring cuts, or the timeline's start/end) shorter than min_segment_s or longer
+    than max_segment_s (when it was not already), or
+    `allowed(index, new_time)` refuses it (the timeline: no moving onto missing footage)."""
     beats = np.sort(np.asarray(beats_s, dtype=float))
     cuts = [float(c) for c in cuts_s]
     if beats.size == 0:
@@ -126,7 +130,9 @@ def snap_to_beats(cuts_s: list[float] | np.ndarray, beats_s: list[float] | np.nd
         b = min(cands, key=lambda x: abs(x - c))
         prev = out[-1] if out else start_s
         nxt = cuts[k + 1] if k + 1 < len(cuts) else (end_s if end_s is not None else float("inf"))
-        if abs(b - c) <= tolerance_s and b - prev >= min_segment_s - 1e-9 and nxt - b >= min_segment_s - 1e-9:
+        longer = max(b - prev, nxt - b) > max_segment_s + 1e-9 and max(b - prev, nxt - b) > max(c - prev, nxt - c)
+        if abs(b - c) <= tolerance_s and b - prev >= min_segment_s - 1e-9 and nxt - b >= min_segment_s - 1e-9 \
+                and not longer and (allowed is None or allowed(k, float(b))):
             out.append(float(b))
         else:
             out.append(c)

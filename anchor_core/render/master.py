@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import MediaError
 from ..executor import SerialExecutor
+from ..export.chapters import ffmetadata_chapters
 from ..media import run_ffmpeg
 from ..media.commands import (
     AudioInput,
@@ -142,20 +143,8 @@ def event_gain(duration_s: float, ads: list[AdBreak], ramp_s: float = 0.5) -> np
 
 
 def ffmetadata(chapters: list[Chapter], duration_s: float, title: str = "") -> str:
-    """Chapters for the mp4 (TIMEBASE 1/1000); values escaped as ffmetadata requires."""
-
-    def esc(s: str) -> str:
-        return re.sub(r"([=;#\\\n])", r"\\\1", s)
-
-    lines = [";FFMETADATA1"]
-    if title:
-        lines.append(f"title={esc(title)}")
-    cs = sorted(chapters, key=lambda c: c.start_s)
-    for i, c in enumerate(cs):
-        end = cs[i + 1].start_s if i + 1 < len(cs) else duration_s
-        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={int(round(c.start_s * 1000))}",
-                  f"END={int(round(end * 1000))}", f"title={esc(c.title)}"]
-    return "\n".join(lines) + "\n"
+    """Chapters for the mp4 (one writer for every ffmetadata file: export.chapters)."""
+    return ffmetadata_chapters([(c.start_s, c.title) for c in chapters], duration_s, title)
 
 
 def render_master(

@@ -1,0 +1,55 @@
+"""`anchor timeline EVENT` builds and stores the edit; `anchor export EVENT --format F --out FILE`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..export.api import ALL_FORMATS, export_event
+from ..timeline.api import timeline_event
+from ..timeline.profile import STRATEGIES
+from .context import Context
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("timeline", help="score the angles and build the edit (segments, zooms, ad slots, chapters)")
+    p.add_argument("event")
+    p.add_argument("--profile", help="a profile name (sports, concert, wedding, conference) or a JSON file")
+    p.add_argument("--strategy", choices=STRATEGIES, help="override the profile's switching strategy")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_timeline)
+    e = sub.add_parser("export", help="write the timeline for an editor or a video platform")
+    e.add_argument("event")
+    e.add_argument("--format", required=True, choices=ALL_FORMATS, dest="fmt")
+    e.add_argument("--out", required=True, help="file to write")
+    e.add_argument("--timeline", help="a timeline id (default: the latest)")
+    e.add_argument("--fps", type=float, default=30.0, help="edit rate for editor formats (default 30)")
+    e.set_defaults(func=cmd_export)
+
+
+def cmd_timeline(args: argparse.Namespace, ctx: Context) -> int:
+    tid, tl = timeline_event(ctx.catalog(), ctx.store(), args.event, profile=args.profile, strategy=args.strategy)
+    summary = {
+        "timeline_id": tid, "profile": f"{tl.profile_name} v{tl.profile_version}", "strategy": tl.strategy,
+        "duration_s": tl.duration_ms / 1000.0, "segments": len(tl.segments), "zooms": len(tl.zooms),
+        "ad_slots": len(tl.ad_slots), "chapters": len(tl.chapters), "beat_synced": tl.beat_synced,
+    }
+    if args.json:
+        ctx.out(dict(summary, segment_list=tl.frames()["segments"], chapter_list=tl.frames()["chapters"]), True)
+        return 0
+    for s in tl.segments:
+        print(f"{s.start_ms / 1000:8.2f} – {s.end_ms / 1000:8.2f}  {s.angle_type:8s} {s.video_id}  score {s.score:.1f}")
+    for c in tl.chapters:
+        print(f"chapter {c.timestamp_ms / 1000:8.2f}  {c.title}")
+    for a in tl.ad_slots:
+        print(f"ad slot {a.timestamp_ms / 1000:8.2f}  {a.duration_ms / 1000:.0f} s  score {a.score:.0f}")
+    print(", ".join(f"{k} {v}" for k, v in summary.items() if k != "timeline_id"))
+    print(tid)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
+    path = export_event(ctx.catalog(), ctx.store(), args.event, args.fmt, args.out, timeline_id=args.timeline,
+                        rate=args.fps)
+    print(path)
+    return 0

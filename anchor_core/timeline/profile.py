@@ -1,0 +1,213 @@
+"""Switching profiles: every number of the edit as a validated, versioned piece of data.
+
+A profile is plain JSON shipped in `anchor_core/profiles/`; editing one makes a new version
+(see `profiles_store`), so a timeline always records exactly the rules it was built with.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..catalog.status import ANGLE_TYPES, EVENT_TYPES
+from ..errors import ValidationError
+
+STRATEGIES = ("hysteresis", "optimal")
+BUILTIN = EVENT_TYPES
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    event_type: str
+    version: int = 1
+    description: str = ""
+    window_ms: int = 2000
+    hysteresis: float = 0.30
+    min_segment_ms: int = 4000
+    max_segment_ms: int = 20000
+    strategy: str = "hysteresis"
+    switch_cost: float = 12.0
+    fallback_angle: str = "wide"
+    min_score: float = 25.0
+    smooth_windows: int = 3  # running median over windows before switching (1 = off)
+    base: dict[str, float] = field(default_factory=dict)
+    action_gain: dict[str, float] = field(default_factory=dict)
+    face_bonus: dict[str, float] = field(default_factory=dict)
+    speech_gain: dict[str, float] = field(default_factory=dict)
+    crowd_gain: dict[str, float] = field(default_factory=dict)
+    lull_bonus: dict[str, float] = field(default_factory=dict)
+    lull_action: float = 3.0
+    crosstalk_margin: float = 0.0  # >0: two voices this close in strength → the fallback (wide)
+    cut_on_beats: bool = False
+    beat_snap_tolerance_ms: int = 200
+    zoom_threshold: float = 8.0
+    zoom_very_intense: float = 9.5
+    zoom_factor: float = 1.5
+    zoom_factor_high: float = 2.5
+    zoom_duration_ms: int = 3000
+    zoom_min_spacing_ms: int = 10000
+    zoom_angle_types: tuple[str, ...] = ("wide", "medium")
+    ad_threshold: float = 70.0
+    ad_weights: dict[str, float] = field(default_factory=lambda: {"action": 40, "audio": 25, "scene": 20,
+                                                                  "complexity": 15})
+    ad_penalties: dict[str, float] = field(default_factory=lambda: {"key_moment": 0.3, "speech": 0.5, "crowd": 0.4})
+    ad_break_events: tuple[str, ...] = ("timeout", "break", "silence")
+    ad_applause_events: tuple[str, ...] = ("applause", "cheer")
+    ad_min_spacing_ms: int = 45000
+    ad_max_per_4min: int = 1
+    ad_edge_ms: int = 10000
+    ad_duration_ms: int = 4000
+    ad_key_moment_radius_ms: int = 10000
+    ad_speech_level: float = 0.5  # "speech detected" above this
+    ad_crowd_level: float = 0.6  # "high crowd energy" above this
+    ad_low_complexity: float = 0.35  # "low visual complexity" below this
+    chapter_min_spacing_ms: int = 60000
+    chapter_action: float = 8.0
+    chapter_start_title: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k, v in d.items():
+            if isinstance(v, tuple):
+                d[k] = list(v)
+        return d
+
+    def with_changes(self, **changes: Any) -> Profile:
+        """A validated copy; the caller stores it as a new version."""
+        return validate_profile({**self.to_dict(), **changes})
+
+    def gain(self, table: str, angle_type: str) -> float:
+        d: dict[str, float] = getattr(self, table)
+        return float(d.get(angle_type, d.get("other", 0.0)) if table in ("base", "action_gain") else
+                     d.get(angle_type, 0.0))
+
+
+_DURATIONS = ("window_ms", "min_segment_ms", "max_segment_ms", "zoom_duration_ms", "zoom_min_spacing_ms",
+              "ad_min_spacing_ms", "ad_edge_ms", "ad_duration_ms", "chapter_min_spacing_ms",
+              "beat_snap_tolerance_ms", "ad_key_moment_radius_ms")
+_ANGLE_TABLES = ("base", "action_gain", "face_bonus", "speech_gain", "crowd_gain", "lull_bonus")
+_RANGES: dict[str, tuple[float, float]] = {
+    "hysteresis": (0.0, 5.0), "switch_cost": (0.0, 1000.0), "min_score": (0.0, 1000.0), "lull_action": (0.0, 10.0),
+    "crosstalk_margin": (0.0, 1.0), "zoom_threshold": (0.0, 11.0), "zoom_very_intense": (0.0, 11.0),
+    "zoom_factor": (1.0, 4.0), "zoom_factor_high": (1.0, 4.0), "ad_threshold": (0.0, 100.0),
+    "chapter_action": (0.0, 11.0), "ad_max_per_4min": (0, 100), "ad_speech_level": (0.0, 1.0),
+    "ad_crowd_level": (0.0, 1.0), "smooth_windows": (1, 15), "ad_low_complexity": (0.0, 1.0),
+}
+
+
+def validate_profile(body: dict[str, Any]) -> Profile:
+    """A Profile from JSON-like data, or ValidationError naming the field that is wrong."""
+    known = {f.name for f in fields(Profile)}
+    unknown = sorted(set(body) - known)
+    if unknown:
+        raise ValidationError(f"profile field {unknown[0]!r} is not a known field (known: {', '.join(sorted(known))})")
+    for req in ("name", "event_type"):
+        if not isinstance(body.get(req), str) or not body[req].strip():
+            raise ValidationError(f"profile field {req!r} is required (a non-empty string)")
+    if body["event_type"] not in EVENT_TYPES:
+        raise ValidationError(f"profile field 'event_type': {body['event_type']!r} is not one of {', '.join(EVENT_TYPES)}")
+    vals = dict(body)
+    for name in _DURATIONS:
+        if name in vals:
+            v = _number(name, vals[name])
+            if v < 0:
+                raise ValidationError(f"profile field {name!r} must not be negative (got {v})")
+            vals[name] = int(v)
+    for name, (lo, hi) in _RANGES.items():
+        if name in vals:
+            v = _number(name, vals[name])
+            if not lo <= v <= hi:
+                raise ValidationError(f"profile field {name!r} must be between {lo} and {hi} (got {v})")
+    if vals.get("window_ms", 2000) < 100:
+        raise ValidationError("profile field 'window_ms' must be at least 100 ms")
+    if vals.get("max_segment_ms", 20000) < vals.get("min_segment_ms", 4000):
+        raise ValidationError("profile field 'max_segment_ms' must be at least 'min_segment_ms'")
+    if "version" in vals and (not isinstance(vals["version"], int) or vals["version"] < 1):
+        raise ValidationError("profile field 'version' must be a positive integer")
+    if vals.get("strategy", "hysteresis") not in STRATEGIES:
+        raise ValidationError(f"profile field 'strategy' must be one of {', '.join(STRATEGIES)}")
+    if vals.get("fallback_angle", "wide") not in ANGLE_TYPES:
+        raise ValidationError(f"profile field 'fallback_angle': unknown angle type {vals['fallback_angle']!r}")
+    for table in _ANGLE_TABLES:
+        if table in vals:
+            vals[table] = _angle_table(table, vals[table])
+    for name in ("zoom_angle_types",):
+        if name in vals:
+            bad = [a for a in vals[name] if a not in ANGLE_TYPES]
+            if bad:
+                raise ValidationError(f"profile field {name!r}: unknown angle type {bad[0]!r}")
+            vals[name] = tuple(vals[name])
+    for name in ("ad_break_events", "ad_applause_events"):
+        if name in vals:
+            vals[name] = tuple(str(x) for x in vals[name])
+    if "ad_weights" in vals:
+        w = _table("ad_weights", vals["ad_weights"], ("action", "audio", "scene", "complexity"), 0.0, 100.0)
+        if sum(w.values()) > 100.0 + 1e-9:
+            raise ValidationError("profile field 'ad_weights' must add up to at most 100 points")
+        vals["ad_weights"] = w
+    if "ad_penalties" in vals:
+        vals["ad_penalties"] = _table("ad_penalties", vals["ad_penalties"], ("key_moment", "speech", "crowd"), 0.0, 1.0)
+    if "cut_on_beats" in vals and not isinstance(vals["cut_on_beats"], bool):
+        raise ValidationError("profile field 'cut_on_beats' must be true or false")
+    return Profile(**vals)
+
+
+def _number(name: str, v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or v != v:
+        raise ValidationError(f"profile field {name!r} must be a number (got {v!r})")
+    return float(v)
+
+
+def _angle_table(name: str, table: Any) -> dict[str, float]:
+    if not isinstance(table, dict):
+        raise ValidationError(f"profile field {name!r} must map angle types to numbers")
+    return _table(name, table, ANGLE_TYPES, -200.0, 200.0)
+
+
+def _table(name: str, table: Any, keys: tuple[str, ...], lo: float, hi: float) -> dict[str, float]:
+    if not isinstance(table, dict):
+        raise ValidationError(f"profile field {name!r} must be a table of numbers")
+    out: dict[str, float] = {}
+    for k, v in table.items():
+        if k not in keys:
+            raise ValidationError(f"profile field '{name}.{k}': unknown key (known: {', '.join(keys)})")
+        x = _number(f"{name}.{k}", v)
+        if not lo <= x <= hi:
+            raise ValidationError(f"profile field '{name}.{k}' must be between {lo} and {hi} (got {x})")
+        out[str(k)] = x
+    return out
+
+
+def builtin_profile(name: str) -> Profile:
+    if name not in BUILTIN:
+        raise ValidationError(f"no built-in profile {name!r}; choose one of {', '.join(BUILTIN)} or give a JSON file")
+    text = resources.files("anchor_core").joinpath("profiles", f"{name}.json").read_text()
+    return validate_profile(json.loads(text))
+
+
+def profile_from_file(path: str | Path) -> Profile:
+    p = Path(path)
+    try:
+        body = json.loads(p.read_text())
+    except OSError as exc:
+        raise ValidationError(f"cannot read the profile file {p}: {exc.strerror}") from exc
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"the profile file {p} is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise ValidationError(f"the profile file {p} must hold one JSON object")
+    return validate_profile(body)
+
+
+def same_rules(a: Profile, b: Profile) -> bool:
+    """Equal apart from name/version/description: no new version needed."""
+    skip = {"name", "version", "description"}
+    return {k: v for k, v in a.to_dict().items() if k not in skip} == \
+        {k: v for k, v in b.to_dict().items() if k not in skip}
+
+
+def bump(p: Profile, **changes: Any) -> Profile:
+    return replace(p.with_changes(**changes), version=p.version + 1)

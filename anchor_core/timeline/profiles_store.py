@@ -1,0 +1,66 @@
+"""Profiles in the catalog: the built-ins seeded once, every edit saved as a new version."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..catalog import Catalog
+from ..catalog.ids import new_id
+from ..errors import NotFoundError
+from .profile import BUILTIN, Profile, builtin_profile, profile_from_file, same_rules, validate_profile
+
+
+def ensure_builtin_profiles(cat: Catalog) -> None:
+    for name in BUILTIN:
+        p = builtin_profile(name)
+        got = cat.frame("SELECT id FROM profiles WHERE name = ? AND version = ?", [p.name, p.version])
+        if got.height == 0:
+            with cat.transaction() as cur:
+                cur.execute("INSERT INTO profiles (id, name, event_type, version, body) VALUES (?, ?, ?, ?, ?)",
+                            [new_id("prof"), p.name, p.event_type, p.version, json.dumps(p.to_dict())])
+
+
+def latest_profile(cat: Catalog, name: str) -> tuple[str, Profile]:
+    ensure_builtin_profiles(cat)
+    rows = cat.frame("SELECT id, body FROM profiles WHERE name = ? ORDER BY version DESC LIMIT 1", [name])
+    if rows.height == 0:
+        raise NotFoundError(f"no profile named {name!r}; built-ins are {', '.join(BUILTIN)}")
+    return rows["id"][0], validate_profile(json.loads(rows["body"][0]))
+
+
+def get_profile(cat: Catalog, profile_id: str) -> Profile:
+    rows = cat.frame("SELECT body FROM profiles WHERE id = ?", [profile_id])
+    if rows.height == 0:
+        raise NotFoundError(f"no profile with id {profile_id!r}")
+    return validate_profile(json.loads(rows["body"][0]))
+
+
+def save_profile(cat: Catalog, profile: Profile) -> tuple[str, Profile]:
+    """Store an edited profile as the next version of its name (or reuse the identical one)."""
+    ensure_builtin_profiles(cat)
+    rows = cat.frame("SELECT id, body, version FROM profiles WHERE name = ? ORDER BY version DESC", [profile.name])
+    for pid, body, _ in rows.iter_rows():
+        if same_rules(validate_profile(json.loads(body)), profile):
+            return pid, validate_profile(json.loads(body))
+    parent = rows["id"][0] if rows.height else None
+    version = int(rows["version"][0]) + 1 if rows.height else 1
+    stored = validate_profile({**profile.to_dict(), "version": version})
+    pid = new_id("prof")
+    with cat.transaction() as cur:
+        cur.execute("INSERT INTO profiles (id, name, event_type, version, body, parent_id) VALUES (?, ?, ?, ?, ?, ?)",
+                    [pid, stored.name, stored.event_type, version, json.dumps(stored.to_dict()), parent])
+    return pid, stored
+
+
+def resolve_profile(cat: Catalog, spec: str | Profile | None, event_type: str) -> tuple[str, Profile]:
+    """A profile by name (latest version), by JSON file (saved as a version), or the event type's."""
+    if isinstance(spec, Profile):
+        return save_profile(cat, spec)
+    if spec is None:
+        return latest_profile(cat, event_type)
+    if spec.endswith(".json") or Path(spec).is_file():
+        return save_profile(cat, profile_from_file(spec))
+    if spec.startswith("prof_"):
+        return spec, get_profile(cat, spec)
+    return latest_profile(cat, spec)
