@@ -11,28 +11,7 @@ from anchor_core.media import probe
 from anchor_core.reels.api import make_reel, plan_reel
 from anchor_core.reels.rank import pick_moments, query_mask, reel_length, vibe_scores
 from anchor_core.render.plan import OutputFormat
-from tests.demo_event import demo_home, insert_features, write_truth_sync
-
-
-def truth_features(truth, videos) -> pl.DataFrame:
-    """A feature table made from the ground truth (what a perfect analyser would say)."""
-    rows = []
-    for name, vid in videos.items():
-        a = truth["angles"][name]
-        for k in range(int(a["duration_s"] // 2)):
-            t = a["offset_s"] + 2 * k + 1
-            burst = any(s <= t <= e for s, e in truth["action_bursts"])
-            idle = any(s <= t <= e for s, e in truth["idle"])
-            speech = any(s <= t <= e for s, e in truth["speech"])
-            events = (["cheer"] if burst else []) + (["speech"] if speech else [])
-            rows.append({
-                "video_id": vid, "t_ms": 2000 * k, "action_intensity": 9.0 if burst else (0.5 if idle else 3.0),
-                "scene_cut": False, "scene_type": "fast action" if burst else "static", "faces": 0,
-                "speech": 0.8 if speech else 0.0, "crowd_energy": 0.9 if burst else 0.2, "audio_events": events,
-                "visual_complexity": 0.5, "key_moment": burst,
-                "description": ("fast action crowd cheering" if burst else "calm play") + (" commentary" if speech else ""),
-            })
-    return pl.DataFrame(rows)
+from tests.demo_event import demo_home, insert_features, truth_features, write_truth_sync
 
 
 def _with_event_time(f: pl.DataFrame, truth, videos) -> pl.DataFrame:

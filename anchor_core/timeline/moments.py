@@ -83,7 +83,9 @@ def ad_scores(grid: Grid, p: Profile, chosen: np.ndarray) -> np.ndarray:
     score = score + np.where(complexity < p.ad_low_complexity, w.get("complexity", 0.0), 0.0)
     key = (grid.key_moment & el).any(axis=0)
     r = int(np.ceil(p.ad_key_moment_radius_ms / grid.window_ms))
-    near_key = np.convolve(key.astype(np.int64), np.ones(2 * r + 1, dtype=np.int64), mode="same") > 0
+    c = np.concatenate([[0], np.cumsum(key.astype(np.int64))])
+    idx = np.arange(grid.n)
+    near_key = (c[np.minimum(idx + r + 1, grid.n)] - c[np.maximum(idx - r, 0)]) > 0
     pen = p.ad_penalties
     score = np.where(near_key, score * pen.get("key_moment", 1.0), score)
     score = np.where(np.where(el, grid.speech, 0).max(axis=0) >= p.ad_speech_level, score * pen.get("speech", 1.0),

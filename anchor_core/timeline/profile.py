@@ -124,8 +124,10 @@ def validate_profile(body: dict[str, Any]) -> Profile:
                 raise ValidationError(f"profile field {name!r} must be between {lo} and {hi} (got {v})")
     if vals.get("window_ms", 2000) < 100:
         raise ValidationError("profile field 'window_ms' must be at least 100 ms")
-    if vals.get("max_segment_ms", 20000) < vals.get("min_segment_ms", 4000):
-        raise ValidationError("profile field 'max_segment_ms' must be at least 'min_segment_ms'")
+    w, mn_ms, mx_ms = vals.get("window_ms", 2000), vals.get("min_segment_ms", 4000), vals.get("max_segment_ms", 20000)
+    if mx_ms // w < 2 * -(-mn_ms // w) - 1:  # in windows: max ≥ 2·min − 1, so any stretch can be tiled
+        raise ValidationError(f"profile field 'max_segment_ms' ({mx_ms}) must be at least about twice "
+                              f"'min_segment_ms' ({mn_ms}) on {w} ms windows, or long shots cannot be split")
     if "version" in vals and (not isinstance(vals["version"], int) or vals["version"] < 1):
         raise ValidationError("profile field 'version' must be a positive integer")
     if vals.get("strategy", "hysteresis") not in STRATEGIES:
