@@ -75,6 +75,13 @@ def hysteresis_runs(scores: np.ndarray, eligible: np.ndarray, *, min_windows: in
                 b = _pick(col, runs, -1, need)
                 if b >= 0 and b != c and beats_by(col[b], col[c], hysteresis):
                     nxt = b
+                    # offline, the change can be dated back: if the new angle already led in the
+                    # previous window, cut there (the threshold only confirms the change)
+                    prev = cols[k - 1]
+                    if length - 1 >= min_windows and runs_el[k - 1][b] > 0 and prev[b] > prev[c]:
+                        out.append((c, s, k - 1))
+                        c, s = nxt, k - 1
+                        continue
         if nxt != c:
             out.append((c, s, k))
             c, s = nxt, k
