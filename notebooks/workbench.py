@@ -4,6 +4,8 @@ __generated_with = "0.25.2"
 app = marimo.App(width="full", app_title="Anchor workbench")
 
 with app.setup:
+    import json
+
     import marimo as mo
     import polars as pl
 
@@ -11,12 +13,20 @@ with app.setup:
     from anchor_core.catalog import events as events_repo
     from anchor_core.catalog import videos as videos_repo
     from anchor_core.catalog.status import ANGLE_TYPES, EVENT_TYPES
+    from anchor_core.errors import AnchorError
     from anchor_core.ingest import ingest_video
     from anchor_core.nbparams import notebook_params
     from anchor_core.reels.api import make_reel
     from anchor_core.reels.rank import VIBES
     from anchor_core.render.api import render_event
     from anchor_core.store import open_store
+    from anchor_core.sync.api import sync_event
+    from anchor_core.timeline.api import load_event_inputs
+    from anchor_core.timeline.build import build_timeline
+    from anchor_core.timeline.profiles_store import latest_profile, save_profile
+    from anchor_core.timeline.stats import angle_usage, timeline_summary
+    from anchor_core.timeline.store import save_timeline
+    from anchor_core.viz import sync_figure, timeline_figure
 
 
 @app.cell
@@ -104,6 +114,132 @@ def ingest_run(angle, browser, event_id, go, set_refresh, settings, upload):
             _bar.update()
     set_refresh(lambda n: n + 1)
     mo.md("\n".join(_done) or "Nothing selected.")
+    return
+
+
+@app.cell
+def sync_controls():
+    sync_btn = mo.ui.run_button(label="Sync angles")
+    mo.vstack([mo.md("## Sync"), sync_btn])
+    return (sync_btn,)
+
+
+@app.cell
+def sync_run(event_id, set_refresh, settings, sync_btn):
+    mo.stop(not sync_btn.value)
+    with Catalog(settings.catalog_path) as _cat, mo.status.progress_bar(total=100, title="Syncing") as _bar:
+        _last = [0]
+
+        def _progress(done, total, message):
+            _pct = int(100 * done / max(total, 1))
+            _bar.update(increment=max(0, _pct - _last[0]), subtitle=message)
+            _last[0] = max(_last[0], _pct)
+
+        sync_event(_cat, open_store(settings), event_id, progress=_progress)
+    set_refresh(lambda n: n + 1)
+    return
+
+
+@app.cell
+def sync_view(event_id, get_refresh, settings):
+    get_refresh()
+    with Catalog(settings.catalog_path) as _cat:
+        _rows = _cat.frame("SELECT v.id AS video_id, v.angle_type, v.sync_status, v.sync_offset_s, v.sync_drift_ppm,"
+                           " v.sync_confidence, v.sync_reason, d.detail FROM videos v LEFT JOIN sync_details d"
+                           " ON d.video_id = v.id WHERE v.event_id = ? ORDER BY v.created_at", [event_id])
+    _details = [dict(json.loads(_d), label=f"{_t} {_v[-6:]}") for _v, _t, _d in
+                _rows.select("video_id", "angle_type", "detail").iter_rows() if _d]
+    mo.vstack([mo.ui.table(_rows.drop("detail"), selection=None, label="Sync per angle"),
+               sync_figure(_details) if _details else mo.md("Not synced yet.")])
+    return
+
+
+@app.cell
+def timeline_inputs(event_id, get_refresh, settings):
+    get_refresh()
+    with Catalog(settings.catalog_path) as _cat:
+        try:
+            tl_inputs = load_event_inputs(_cat, open_store(settings), event_id)
+            _pid, base_profile = latest_profile(_cat, tl_inputs.event_type)
+            _why = ""
+        except AnchorError as _e:
+            tl_inputs, base_profile, _why = None, None, str(_e)
+    mo.stop(tl_inputs is None, mo.md(f"## Timeline\n\n{_why}"))
+    return base_profile, tl_inputs
+
+
+@app.cell
+def profile_editor(base_profile):
+    _p = base_profile
+    _close = _p.action_gain.get("closeup", 0.0)
+    knobs = mo.ui.dictionary({
+        "hysteresis": mo.ui.slider(0.0, 1.0, step=0.05, value=_p.hysteresis, label="Hysteresis", show_value=True),
+        "min_s": mo.ui.slider(1.0, 15.0, step=0.5, value=_p.min_segment_ms / 1000, label="Min shot (s)",
+                              show_value=True),
+        "max_s": mo.ui.slider(4.0, 90.0, step=1.0, value=_p.max_segment_ms / 1000, label="Max shot (s)",
+                              show_value=True),
+        "closeup_gain": mo.ui.slider(0.0, 20.0, step=0.25, value=_close, label="Closeup action weight",
+                                     show_value=True),
+        "face_bonus": mo.ui.slider(0.0, 50.0, step=1.0, value=_p.face_bonus.get("closeup", 0.0),
+                                   label="Face bonus", show_value=True),
+        "zoom": mo.ui.slider(0.0, 11.0, step=0.5, value=_p.zoom_threshold, label="Zoom at intensity",
+                             show_value=True),
+        "ad": mo.ui.slider(0.0, 100.0, step=5.0, value=_p.ad_threshold, label="Ad slot threshold", show_value=True),
+        "strategy": mo.ui.dropdown(options=["hysteresis", "optimal"], value=_p.strategy, label="Strategy"),
+    })
+    save_tl = mo.ui.run_button(label="Save profile + timeline")
+    mo.vstack([mo.md(f"## Timeline · profile **{_p.name}** v{_p.version}"), mo.hstack(
+        [mo.vstack(list(knobs.elements.values())[:4]), mo.vstack(list(knobs.elements.values())[4:]), save_tl],
+        justify="start", align="start")])
+    return knobs, save_tl
+
+
+@app.cell
+def live_timeline(base_profile, knobs, tl_inputs):
+    import time as _time
+
+    _k = knobs.value
+    _t0 = _time.perf_counter()
+    _bad = ""
+    try:
+        profile = base_profile.with_changes(
+            hysteresis=_k["hysteresis"], min_segment_ms=int(_k["min_s"] * 1000), max_segment_ms=int(_k["max_s"] * 1000),
+            action_gain={**base_profile.action_gain, "closeup": _k["closeup_gain"]},
+            face_bonus={**base_profile.face_bonus, "closeup": _k["face_bonus"]}, zoom_threshold=_k["zoom"],
+            ad_threshold=_k["ad"], strategy=_k["strategy"])
+    except AnchorError as _e:
+        profile = None
+        _bad = str(_e)
+    mo.stop(profile is None, mo.callout(mo.md(f"Profile refused: {_bad}"), kind="danger"))
+    live_tl = build_timeline(tl_inputs.grid, profile, beats_s=tl_inputs.beats_s, event_type=tl_inputs.event_type)
+    _f = live_tl.frames()
+    _angles = pl.DataFrame({"video_id": [a.video_id for a in tl_inputs.grid.angles],
+                            "angle_type": [a.angle_type for a in tl_inputs.grid.angles]})
+    _summary = timeline_summary(_f["segments"], _f["zooms"], _f["ad_slots"], _f["chapters"])
+    _usage = angle_usage(_f["segments"])
+    _fig = timeline_figure(_f["segments"], _angles, zooms=_f["zooms"], ad_slots=_f["ad_slots"], chapters=_f["chapters"],
+                           beats=list(tl_inputs.beats_s), title=f"{profile.name} · {live_tl.strategy}")
+    _ms = (_time.perf_counter() - _t0) * 1000
+    mo.vstack([
+        _fig,
+        mo.md(f"<span id='tl-stats'>**{len(live_tl.segments)} segments** · {len(live_tl.zooms)} zooms · "
+              f"{len(live_tl.ad_slots)} ad slots · {len(live_tl.chapters)} chapters</span> · rebuilt in {_ms:.0f} ms"),
+        mo.ui.table(_summary, selection=None, label="Timeline"),
+        mo.ui.table(_usage, selection=None, label="Angle usage (SQL)"),
+        mo.ui.table(_f["ad_slots"], selection=None, label="Ad slots"),
+        mo.ui.table(_f["chapters"], selection=None, label="Chapters"),
+    ])
+    return live_tl, profile
+
+
+@app.cell
+def save_live_timeline(event_id, live_tl, profile, save_tl, set_refresh, settings):
+    mo.stop(not save_tl.value)
+    with Catalog(settings.catalog_path) as _cat:
+        _pid, _stored = save_profile(_cat, profile)
+        _tid = save_timeline(_cat, event_id, live_tl, _pid)
+    set_refresh(lambda n: n + 1)
+    mo.md(f"Saved timeline `{_tid}` with profile **{_stored.name}** v{_stored.version}; render uses it next.")
     return
 
 

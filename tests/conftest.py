@@ -89,15 +89,16 @@ RENDER_FMT = _render_fmt()
 
 @pytest.fixture(scope="session")
 def rendered_demo(demo_media, tmp_path_factory):
-    """The demo event with truth sync, a hand-written timeline and a rendered master."""
+    """The demo event with truth sync, truth features, a hand-written timeline and a rendered master."""
     from anchor_core.catalog.events import advance_event_status
     from anchor_core.render.api import render_event
-    from tests.demo_event import demo_home, write_timeline, write_truth_sync
+    from tests.demo_event import demo_home, insert_features, truth_features, write_timeline, write_truth_sync
 
     media, truth = demo_media
     home = tmp_path_factory.mktemp("render-home")
     settings, cat, store, demo = demo_home(media, home)
     write_truth_sync(cat, demo.videos, truth)
+    insert_features(cat, truth_features(truth, demo.videos))
     write_timeline(cat, demo.event_id, demo.videos, truth["event_duration_s"])
     advance_event_status(cat, demo.event_id, "analyzing", "analyzed")
     r = render_event(cat, store, settings, demo.event_id, fmt=RENDER_FMT)
