@@ -14,7 +14,7 @@ from anchor_core.config import Settings, load_settings
 from anchor_core.store import LocalStore
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "fixtures"
+SHARED = Path(os.environ.get("ANCHOR_FIXTURES", ROOT.parent / "shared" / "fixtures"))
 CACHE = ROOT / "tests" / ".cache"
 
 

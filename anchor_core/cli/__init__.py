@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "anchor_core.cli.ingest",
     "anchor_core.cli.demo",
     "anchor_core.cli.sync",
+    "anchor_core.cli.analyze",
     "anchor_core.cli.timeline",
     "anchor_core.cli.render",
     "anchor_core.cli.reel",

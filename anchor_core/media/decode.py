@@ -7,6 +7,8 @@ variable frame rate footage keeps its real timing.
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import re
 import threading
 from collections.abc import Iterator
@@ -103,6 +105,7 @@ class AVDecoder:
         start_s: float = 0.0,
         duration_s: float | None = None,
         sample_rate: int | None = None,
+        read_ahead: int = 3,
         info: MediaProbe | None = None,
         ffmpeg: str | None = None,
     ) -> None:
@@ -116,6 +119,7 @@ class AVDecoder:
         self.fps = fps
         self.gray = gray
         self.chunk_frames = max(1, chunk_frames)
+        self.read_ahead = max(1, read_ahead)
         self.start_s = start_s
         self.duration_s = duration_s
         self.sample_rate = sample_rate if (sample_rate and self.info.audio is not None) else None
@@ -172,13 +176,36 @@ class AVDecoder:
         frame_bytes = self.width * self.height * c
         shape = (self.height, self.width) if self.gray else (self.height, self.width, 3)
         assert proc.stdout is not None
+        stdout = proc.stdout
+        # Read ahead in a thread (pipe reads release the GIL), so ffmpeg keeps decoding while the
+        # caller works on the previous chunk instead of both taking turns through a 64 KB pipe.
+        ahead: queue.Queue[tuple[np.ndarray, int] | None] = queue.Queue(maxsize=self.read_ahead)
+        stop = threading.Event()
+
+        def read_frames() -> None:
+            try:
+                while not stop.is_set():
+                    buf = np.empty((self.chunk_frames, *shape), dtype=np.uint8)
+                    got = _read_into(stdout, buf.reshape(-1).view(np.uint8)) // frame_bytes
+                    if got == 0:
+                        break
+                    ahead.put((buf, got))
+                    if got < self.chunk_frames:
+                        break
+            except (OSError, ValueError):
+                pass
+            finally:
+                ahead.put(None)
+
+        reader = threading.Thread(target=read_frames, daemon=True)
+        reader.start()
         index = 0
         try:
             while True:
-                buf = np.empty((self.chunk_frames, *shape), dtype=np.uint8)
-                got = _read_into(proc.stdout, buf.reshape(-1).view(np.uint8)) // frame_bytes
-                if got == 0:
+                item = ahead.get()
+                if item is None:
                     break
+                buf, got = item
                 # showinfo prints a frame's line before the frame reaches the pipe, but the
                 # stderr thread may lag: wait until it has seen these frames.
                 _wait_for(lambda i=index + got: len(times) >= i or not threads[0].is_alive())
@@ -188,11 +215,13 @@ class AVDecoder:
                     ts = np.arange(index, index + got, dtype=np.float64) / rate
                 yield VideoChunk(ts + self.start_s, buf[:got])
                 index += got
-                if got < self.chunk_frames:
-                    break
         finally:
-            if proc.stdout:
-                proc.stdout.close()
+            stop.set()
+            while reader.is_alive():  # unblock a reader waiting on a full queue
+                with contextlib.suppress(queue.Empty):
+                    ahead.get_nowait()
+                reader.join(timeout=0.05)
+            stdout.close()
             code = proc.wait()
             for t in threads:
                 t.join(timeout=30)

@@ -1,0 +1,131 @@
+"""Analyse every angle of an event: decode each once (in parallel), cache, normalise, store."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from ..catalog import Catalog
+from ..catalog import videos as videos_repo
+from ..catalog.events import advance_event_status, get_event
+from ..errors import MediaError, NotFoundError
+from ..executor import SerialExecutor
+from ..store import LocalStore
+from .features import event_features
+from .measure import AngleMeasures, analyze_file
+from .params import AnalysisParams, cache_key
+from .store import cached_measures, save_features
+
+Progress = Callable[[float, float, str], None]
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    features: pl.DataFrame
+    computed: list[str]  # video ids decoded this time
+    cached: list[str]  # video ids whose measures came from the cache
+    failed: dict[str, str] = field(default_factory=dict)  # video id -> what was wrong
+
+
+def _task(job: tuple[str, dict[str, Any], Progress | None]) -> dict[str, Any]:
+    """Picklable unit of work: a path and parameters in, plain measures (or an error text) out."""
+    path, params, progress = job
+    try:
+        return {"ok": analyze_file(path, AnalysisParams(**params), progress=progress).to_json()}
+    except MediaError as exc:
+        return {"error": str(exc)}
+
+
+def analyze_event(cat: Catalog, store: LocalStore, event_id: str, *, params: AnalysisParams | None = None,
+                  executor: Executor | None = None, progress: Progress | None = None,
+                  force: bool = False) -> AnalysisResult:
+    """Fill the event's feature table with the local analyzer. Unchanged angles come from the cache."""
+    params = params or AnalysisParams()
+    get_event(cat, event_id)
+    videos = videos_repo.list_videos(cat, event_id)
+    if not videos:
+        raise NotFoundError(f"event {event_id} has no angles to analyse; ingest footage first")
+    report = progress or (lambda d, t, m: None)
+    measures: dict[str, AngleMeasures] = {}
+    keys = {v.id: cache_key(v.content_hash, params) for v in videos}
+    todo = []
+    for v in videos:
+        hit = None if force else cached_measures(cat, v.id, keys[v.id])
+        if hit is not None:
+            measures[v.id] = hit
+        else:
+            todo.append(v)
+    cached = [v for v in measures]
+    advance_event_status(cat, event_id, "analyzing")
+    for v in todo:
+        videos_repo.set_video_status(cat, v.id, "analyzing")
+    total = sum(max(v.duration_s, 0.1) for v in todo) or 1.0
+    done: dict[str, float] = {}
+    lock = threading.Lock()
+    in_process = not isinstance(executor, ProcessPoolExecutor)
+
+    def angle_progress(vid: str, name: str) -> Progress:
+        def cb(d: float, t: float, msg: str) -> None:
+            with lock:
+                done[vid] = d
+                report(sum(done.values()), total, f"{name}: {d:.0f}/{t:.0f} s")
+        return cb
+
+    executor = executor or SerialExecutor()
+    pdict = params.__dict__.copy()
+    futures = [(v, executor.submit(_task, (str(store.path_for(v.object_key)), pdict,
+                                           angle_progress(v.id, v.original_name or v.id) if in_process else None)))
+               for v in todo]
+    failed: dict[str, str] = {}
+    new_runs: dict[str, tuple[str, AngleMeasures]] = {}
+    for v, fut in futures:
+        out = fut.result()
+        name = v.original_name or v.id
+        if "error" in out:
+            failed[v.id] = f"{name}: {out['error']}"
+            videos_repo.set_video_status(cat, v.id, "failed")
+            report(sum(done.values()), total, f"{name}: failed")
+            continue
+        m = AngleMeasures.from_json(out["ok"])
+        measures[v.id] = m
+        new_runs[v.id] = (keys[v.id], m)
+        done[v.id] = max(v.duration_s, 0.1)
+        report(sum(done.values()), total, f"{name}: analysed")
+    if not measures:
+        advance_event_status(cat, event_id, "failed")
+        raise MediaError("no angle could be analysed: " + "; ".join(failed.values()))
+    feats = event_features(measures, params)
+    save_features(cat, feats, new_runs)
+    for vid in new_runs:
+        videos_repo.set_video_status(cat, vid, "analyzed")
+    advance_event_status(cat, event_id, "analyzed")
+    report(total, total, f"{len(measures)} angle(s) analysed" + (f", {len(failed)} failed" if failed else ""))
+    return AnalysisResult(feats, list(new_runs), cached, failed)
+
+
+def analysis_summary(result: AnalysisResult, videos: list[Any]) -> pl.DataFrame:
+    """One row per angle: windows, mean/max action, speech and crowd share, cuts, how it was obtained."""
+    names = {v.id: (v.original_name or v.id, v.angle_type) for v in videos}
+    f = result.features
+    if f.height == 0:
+        return pl.DataFrame()
+    s = f.group_by("video_id").agg(
+        pl.len().alias("windows"), pl.col("action_intensity").mean().round(2).alias("action_mean"),
+        pl.col("action_intensity").max().round(2).alias("action_max"),
+        (pl.col("speech") >= 0.3).mean().round(2).alias("speech_share"),
+        pl.col("crowd_energy").mean().round(2).alias("crowd_mean"), pl.col("scene_cut").sum().alias("cuts"),
+        pl.col("key_moment").sum().alias("key_moments"), pl.col("faces").max().alias("faces_max"))
+    return s.with_columns(
+        pl.col("video_id").map_elements(lambda v: names.get(v, (v, ""))[0], return_dtype=pl.Utf8).alias("file"),
+        pl.col("video_id").map_elements(lambda v: names.get(v, (v, ""))[1], return_dtype=pl.Utf8).alias("angle"),
+        pl.col("video_id").map_elements(lambda v: "cache" if v in result.cached else "decoded",
+                                        return_dtype=pl.Utf8).alias("source"),
+    ).sort("file")
+
+
+

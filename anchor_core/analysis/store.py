@@ -1,0 +1,42 @@
+"""Features and their cache records in the catalog (SQL for this stage stays here)."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from ..catalog import Catalog
+from .measure import AngleMeasures
+
+
+def cached_measures(cat: Catalog, video_id: str, key: str) -> AngleMeasures | None:
+    """The stored raw measures when they were made from the same file, analyzer and parameters."""
+    row = cat.frame("SELECT cache_key, detail FROM feature_runs WHERE video_id = ?", [video_id])
+    if row.height == 0 or row["cache_key"][0] != key or row["detail"][0] is None:
+        return None
+    detail = row["detail"][0]
+    data = json.loads(detail) if isinstance(detail, str) else detail
+    if "measures" not in data:
+        return None
+    return AngleMeasures.from_json(data["measures"])
+
+
+def save_features(cat: Catalog, features: pl.DataFrame, runs: dict[str, tuple[str, AngleMeasures]],
+                  backend: str = "local") -> None:
+    """Replace the features of the analysed angles and record how they were made, atomically."""
+    ids = sorted(set(features["video_id"].to_list()) | set(runs))
+    with cat.transaction() as cur:
+        if ids:
+            marks = ", ".join("?" for _ in ids)
+            cur.execute(f"DELETE FROM features WHERE video_id IN ({marks})", ids)
+        if features.height:
+            cur.register("incoming_features", features.to_arrow())
+            cur.execute("INSERT INTO features SELECT * FROM incoming_features")
+            cur.unregister("incoming_features")
+        for vid, (key, m) in runs.items():
+            cur.execute("DELETE FROM feature_runs WHERE video_id = ?", [vid])
+            cur.execute(
+                "INSERT INTO feature_runs (video_id, backend, cache_key, window_ms, detail) VALUES (?, ?, ?, ?, ?)",
+                [vid, backend, key, m.window_ms, json.dumps({"measures": m.to_json()})],
+            )
