@@ -18,11 +18,15 @@ ANGLE_COLOURS = {"wide": "#3b6fd8", "medium": "#7a5cd1", "closeup": "#2a9d57", "
                  "goal": "#c0392b", "stage": "#b5179e", "other": "#7f8c8d"}
 
 
+MAX_CHAPTER_LABELS = 12
+MAX_BEAT_TICKS = 1000
+
+
 def timeline_figure(segments: pl.DataFrame, angles: pl.DataFrame, *, zooms: pl.DataFrame | None = None,
                     ad_slots: pl.DataFrame | None = None, chapters: pl.DataFrame | None = None,
                     beats: list[float] | None = None, title: str = "") -> Figure:
-    """One lane per angle: segments as bars, zooms as hatched marks, ad slots shaded, chapters
-    and beats as ticks. `segments`: start_ms, end_ms, video_id; `angles`: video_id, angle_type."""
+    """One lane per angle: segments as bars, zooms outlined, ad slots shaded, chapters and beats as
+    ticks. A constant number of artists whatever the event's length, so a redraw stays fast. `segments`: start_ms, end_ms, video_id; `angles`: video_id, angle_type."""
     order = angles["video_id"].to_list()
     types = dict(zip(angles["video_id"].to_list(), angles["angle_type"].to_list(), strict=True))
     fig, ax = plt.subplots(figsize=(11, 0.6 * len(order) + 1.6))
@@ -34,22 +38,26 @@ def timeline_figure(segments: pl.DataFrame, angles: pl.DataFrame, *, zooms: pl.D
         if vid in order:
             y = order.index(vid)
             ax.broken_barh(bars, (y - 0.38, 0.76), color=ANGLE_COLOURS.get(types.get(vid, "other"), "#888"))
-    if zooms is not None:
-        for r in zooms.iter_rows(named=True):
-            vid = r.get("video_id")
+    if zooms is not None and zooms.height:  # one outline artist per lane, like the segments
+        zl: dict[float, list[tuple[float, float]]] = {}
+        for vid, z0, zd in zip(zooms["video_id"].to_list() if "video_id" in zooms.columns else [None] * zooms.height,
+                               zooms["start_ms"].to_list(), zooms["duration_ms"].to_list(), strict=True):
             zy = float(order.index(vid)) if vid in order else -0.5
-            ax.broken_barh([(r["start_ms"] / 1000, r["duration_ms"] / 1000)], (zy - 0.45, 0.9), facecolor="none",
-                           edgecolor="black", hatch="///", linewidth=0.8)
-    if ad_slots is not None:
-        for r in ad_slots.iter_rows(named=True):
-            ax.axvspan(r["timestamp_ms"] / 1000, (r["timestamp_ms"] + r["duration_ms"]) / 1000, color="#f1c40f",
-                       alpha=0.35, lw=0)
-    if chapters is not None:
-        for r in chapters.iter_rows(named=True):
-            ax.axvline(r["timestamp_ms"] / 1000, color="#555", lw=1, ls="--")
-            ax.text(r["timestamp_ms"] / 1000, len(order) - 0.4, " " + str(r["title"])[:24], fontsize=8, va="bottom")
-    if beats:
-        ax.plot(beats, np.full(len(beats), -0.75), "|", color="#999", ms=6)
+            zl.setdefault(zy, []).append((z0 / 1000, zd / 1000))
+        for zy, bars in zl.items():
+            ax.broken_barh(bars, (zy - 0.45, 0.9), facecolor="none", edgecolor="black", linewidth=0.9)
+    if ad_slots is not None and ad_slots.height:
+        ax.broken_barh([(r["timestamp_ms"] / 1000, r["duration_ms"] / 1000) for r in ad_slots.iter_rows(named=True)],
+                       (-1.0, len(order) + 1.3), color="#f1c40f", alpha=0.35, lw=0)
+    if chapters is not None and chapters.height:
+        at = [t / 1000 for t in chapters["timestamp_ms"].to_list()]
+        ax.vlines(at, -1.0, len(order) + 0.3, colors="#555", lw=1, linestyles="--")
+        step = max(1, -(-len(at) // MAX_CHAPTER_LABELS))  # label every n-th so labels stay readable
+        for t, title in list(zip(at, chapters["title"].to_list(), strict=True))[::step]:
+            ax.text(t, len(order) - 0.4, " " + str(title)[:24], fontsize=8, va="bottom")
+    if beats:  # more beats than pixels would only cost time: thin them to about one per pixel
+        b = np.asarray(beats)[:: max(1, len(beats) // MAX_BEAT_TICKS)]
+        ax.plot(b, np.full(len(b), -0.75), "|", color="#999", ms=6)
     ax.set_yticks(range(len(order)), [f"{types.get(v, '?')} ({v[-6:]})" for v in order])
     ax.set_ylim(-1.0, len(order) + 0.3)
     ax.set_xlabel("event time (s)")

@@ -9,11 +9,13 @@ with app.setup:
     import marimo as mo
     import polars as pl
 
+    from anchor_core.analysis import analyze_event, event_time_features
     from anchor_core.catalog import Catalog
     from anchor_core.catalog import events as events_repo
     from anchor_core.catalog import videos as videos_repo
     from anchor_core.catalog.status import ANGLE_TYPES, EVENT_TYPES
     from anchor_core.errors import AnchorError
+    from anchor_core.executor import make_executor
     from anchor_core.ingest import ingest_video
     from anchor_core.nbparams import notebook_params
     from anchor_core.reels.api import make_reel
@@ -23,10 +25,11 @@ with app.setup:
     from anchor_core.sync.api import sync_event
     from anchor_core.timeline.api import load_event_inputs
     from anchor_core.timeline.build import build_timeline
+    from anchor_core.timeline.profile import fit_max_segment
     from anchor_core.timeline.profiles_store import latest_profile, save_profile
     from anchor_core.timeline.stats import angle_usage, timeline_summary
     from anchor_core.timeline.store import save_timeline
-    from anchor_core.viz import sync_figure, timeline_figure
+    from anchor_core.viz import features_figure, figure_to_html, sync_figure, timeline_figure
 
 
 @app.cell
@@ -149,8 +152,64 @@ def sync_view(event_id, get_refresh, settings):
                            " ON d.video_id = v.id WHERE v.event_id = ? ORDER BY v.created_at", [event_id])
     _details = [dict(json.loads(_d), label=f"{_t} {_v[-6:]}") for _v, _t, _d in
                 _rows.select("video_id", "angle_type", "detail").iter_rows() if _d]
+    _synced = _rows.filter(pl.col("sync_status") == "synced").height
+    _note = ("Not synced yet: press **Sync angles**." if _rows["sync_status"].null_count() == _rows.height
+             else f"{_synced} of {_rows.height} angles synced (no correlation details stored for a plot).")
     mo.vstack([mo.ui.table(_rows.drop("detail"), selection=None, label="Sync per angle"),
-               sync_figure(_details) if _details else mo.md("Not synced yet.")])
+               sync_figure(_details) if _details else mo.md(_note)])
+    return
+
+
+@app.cell
+def analysis_controls():
+    analyze_btn = mo.ui.run_button(label="Analyse angles")
+    reanalyze = mo.ui.checkbox(label="ignore the cache")
+    mo.vstack([mo.md("## Analysis (local: motion, cuts, faces, speech, crowd, whistles)"),
+               mo.hstack([analyze_btn, reanalyze], justify="start")])
+    return analyze_btn, reanalyze
+
+
+@app.cell
+def analysis_run(analyze_btn, event_id, reanalyze, set_refresh, settings):
+    mo.stop(not analyze_btn.value)
+    with Catalog(settings.catalog_path) as _cat, mo.status.progress_bar(total=100, title="Analysing") as _bar:
+        _last = [0]
+
+        def _aprogress(done, total, message):
+            _pct = int(100 * done / max(total, 1))
+            _bar.update(increment=max(0, _pct - _last[0]), subtitle=message)
+            _last[0] = max(_last[0], _pct)
+
+        _ex = make_executor(settings, max_workers=2)
+        try:
+            analyze_event(_cat, open_store(settings), event_id, executor=_ex, progress=_aprogress,
+                          force=reanalyze.value)
+        finally:
+            _ex.shutdown()
+    set_refresh(lambda n: n + 1)
+    return
+
+
+@app.cell
+def analysis_view(event_id, get_refresh, settings):
+    get_refresh()
+    with Catalog(settings.catalog_path) as _cat:
+        _feats = event_time_features(_cat, event_id)
+    mo.stop(_feats.height == 0, mo.md("No features yet: press **Analyse angles**."))
+    _angles = _feats.select("video_id", "angle_type").unique(maintain_order=True)
+    _overview = _feats.group_by("video_id", "angle_type").agg(
+        pl.len().alias("windows"), pl.col("action_intensity").mean().round(2).alias("mean action"),
+        pl.col("action_intensity").max().round(2).alias("max action"), pl.col("scene_cut").sum().alias("cuts"),
+        (pl.col("speech") >= 0.3).mean().round(2).alias("speech share"),
+        pl.col("key_moment").sum().alias("key moments")).sort("angle_type")
+    mo.vstack([
+        mo.ui.table(_overview, selection=None, label="Per angle"),
+        mo.ui.tabs({c: mo.Html(figure_to_html(features_figure(_feats, _angles, c), dpi=90, alt=c))
+                    for c in ("action_intensity", "crowd_energy", "speech", "visual_complexity")}),
+        mo.ui.table(_feats.select("angle_type", "t_event_s", "action_intensity", "scene_type", "faces", "speech",
+                                  "crowd_energy", "audio_events", "key_moment", "description"),
+                    label="Windows (search with the table's filter)", page_size=10),
+    ])
     return
 
 
@@ -201,9 +260,12 @@ def live_timeline(base_profile, knobs, tl_inputs):
     _k = knobs.value
     _t0 = _time.perf_counter()
     _bad = ""
+    _min_ms = int(_k["min_s"] * 1000)
+    _max_ms = fit_max_segment(_min_ms, int(_k["max_s"] * 1000), base_profile.window_ms)
+    _raised = f" · max shot raised to {_max_ms / 1000:g} s to fit the minimum" if _max_ms > _k["max_s"] * 1000 else ""
     try:
         profile = base_profile.with_changes(
-            hysteresis=_k["hysteresis"], min_segment_ms=int(_k["min_s"] * 1000), max_segment_ms=int(_k["max_s"] * 1000),
+            hysteresis=_k["hysteresis"], min_segment_ms=_min_ms, max_segment_ms=_max_ms,
             action_gain={**base_profile.action_gain, "closeup": _k["closeup_gain"]},
             face_bonus={**base_profile.face_bonus, "closeup": _k["face_bonus"]}, zoom_threshold=_k["zoom"],
             ad_threshold=_k["ad"], strategy=_k["strategy"])
@@ -215,21 +277,31 @@ def live_timeline(base_profile, knobs, tl_inputs):
     _f = live_tl.frames()
     _angles = pl.DataFrame({"video_id": [a.video_id for a in tl_inputs.grid.angles],
                             "angle_type": [a.angle_type for a in tl_inputs.grid.angles]})
-    _summary = timeline_summary(_f["segments"], _f["zooms"], _f["ad_slots"], _f["chapters"])
-    _usage = angle_usage(_f["segments"])
     _fig = timeline_figure(_f["segments"], _angles, zooms=_f["zooms"], ad_slots=_f["ad_slots"], chapters=_f["chapters"],
                            beats=list(tl_inputs.beats_s), title=f"{profile.name} · {live_tl.strategy}")
+    _png = figure_to_html(_fig, dpi=90, alt="timeline")  # encoded here, at screen size: counted in the time
     _ms = (_time.perf_counter() - _t0) * 1000
     mo.vstack([
-        _fig,
+        mo.Html(_png),
         mo.md(f"<span id='tl-stats'>**{len(live_tl.segments)} segments** · {len(live_tl.zooms)} zooms · "
-              f"{len(live_tl.ad_slots)} ad slots · {len(live_tl.chapters)} chapters</span> · rebuilt in {_ms:.0f} ms"),
-        mo.ui.table(_summary, selection=None, label="Timeline"),
-        mo.ui.table(_usage, selection=None, label="Angle usage (SQL)"),
+              f"{len(live_tl.ad_slots)} ad slots · {len(live_tl.chapters)} chapters</span> · rebuilt and drawn in "
+              f"{_ms:.0f} ms{_raised}"),
+    ])
+    return live_tl, profile
+
+
+@app.cell
+def timeline_tables(live_tl):
+    # A cell of its own: the plot above reaches the browser first, the SQL statistics follow.
+    _f = live_tl.frames()
+    mo.vstack([
+        mo.ui.table(timeline_summary(_f["segments"], _f["zooms"], _f["ad_slots"], _f["chapters"]), selection=None,
+                    label="Timeline"),
+        mo.ui.table(angle_usage(_f["segments"]), selection=None, label="Angle usage (SQL)"),
         mo.ui.table(_f["ad_slots"], selection=None, label="Ad slots"),
         mo.ui.table(_f["chapters"], selection=None, label="Chapters"),
     ])
-    return live_tl, profile
+    return
 
 
 @app.cell

@@ -163,5 +163,9 @@ def test_workbench_profile_slider_rescores_timeline_live(served_demo):
         ms = tl["stats"] - tl["pressed"]
         print(f"workbench slider → timeline update: {ms:.0f} ms")
         print(f"  plot image replaced after {tl['plot'] - tl['pressed']:.0f} ms; {before_text} → {after_text}")
+        import re
+
+        cell_ms = re.search(r"rebuilt and drawn in (\d+) ms", cell.inner_text())
+        print(f"  of which the cell's own work (timeline + plot): {cell_ms.group(1) if cell_ms else '?'} ms")
         page.screenshot(path=str(ARTIFACTS / "workbench-after.png"))
         browser.close()

@@ -129,3 +129,13 @@ def analysis_summary(result: AnalysisResult, videos: list[Any]) -> pl.DataFrame:
 
 
 
+
+
+def event_time_features(cat: Catalog, event_id: str) -> pl.DataFrame:
+    """The event's features with each window's start in event time (`t_event_s`; unsynced angles
+    are placed at their own time) and the angle type, for plots."""
+    return cat.frame(
+        "SELECT f.*, v.angle_type, coalesce(v.sync_offset_s, 0) + f.t_ms / 1000.0"
+        " * (1 + coalesce(v.sync_drift_ppm, 0) * 1e-6) AS t_event_s"
+        " FROM features f JOIN videos v ON v.id = f.video_id WHERE v.event_id = ? ORDER BY f.video_id, f.t_ms",
+        [event_id])

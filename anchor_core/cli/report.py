@@ -58,4 +58,8 @@ def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
     if args.no_auth:
         cmd.append("--no-auth")
     env = dict(os.environ, ANCHOR_HOME=str(ctx.settings.home.resolve()))
-    return subprocess.call(cmd, env=env)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Become the server (no child left behind): a stop signal reaches it directly.
+    os.execve(sys.executable, cmd, env)
+    return 0  # pragma: no cover - execve does not return

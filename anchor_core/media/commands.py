@@ -278,3 +278,19 @@ def still_frame_args(src: str | Path, at_s: float, out: str | Path, width: int =
     """One frame of a video as an image (the scene reference for an ad's grade)."""
     return ["-ss", num(max(0.0, at_s)), "-i", str(src), "-frames:v", "1", "-vf", f"scale={int(width)}:-2",
             str(out)]
+
+
+def test_pattern_args(out: str | Path, *, seconds: float, width: int = 1920, height: int = 1080, fps: float = 30.0,
+                      preset: str = "veryfast") -> list[str]:
+    """A moving test pattern with sensor-like noise and a tone, H.264/AAC: benchmark footage whose
+    decode cost resembles a camera file (noise keeps the bit rate up)."""
+    video = f"testsrc2=size={width}x{height}:rate={fps:g},noise=alls=12:allf=t"
+    audio = "sine=frequency=440:sample_rate=48000,volume=0.3"
+    return ["-f", "lavfi", "-i", video, "-f", "lavfi", "-i", audio, "-t", f"{seconds:.3f}", "-map", "0:v",
+            "-map", "1:a", "-c:v", "libx264", "-preset", preset, "-crf", "23", "-pix_fmt", "yuv420p", "-c:a", "aac",
+            "-b:a", "128k", "-shortest", str(out)]
+
+
+def decode_only_args(src: str | Path) -> list[str]:
+    """Decode every video frame and audio sample and throw them away: the floor any analysis pays."""
+    return ["-i", str(src), "-f", "null", "-"]

@@ -213,3 +213,10 @@ def same_rules(a: Profile, b: Profile) -> bool:
 
 def bump(p: Profile, **changes: Any) -> Profile:
     return replace(p.with_changes(**changes), version=p.version + 1)
+
+
+def fit_max_segment(min_segment_ms: int, max_segment_ms: int, window_ms: int = 2000) -> int:
+    """The smallest maximum shot length >= max_segment_ms that the minimum allows (any stretch of
+    event time must be tileable by shots between the two), for editors that move one slider."""
+    need = (2 * -(-min_segment_ms // window_ms) - 1) * window_ms
+    return max(max_segment_ms, need)

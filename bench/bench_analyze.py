@@ -1,0 +1,50 @@
+"""Analyzer benchmark: a 1080p30 H.264 angle of 5 minutes, analysis vs merely decoding it.
+
+Run: python -m bench analyze   (ANCHOR_BENCH_ANALYZE_S sets the length; default 300 s)
+Target: analysis wall time <= 1.5 x the ffmpeg decode floor.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from anchor_core.analysis import analyze_file
+from anchor_core.media import run_ffmpeg
+from anchor_core.media.commands import decode_only_args, test_pattern_args
+from bench.memory import PeakMemory
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_RATIO = 1.5
+
+
+def footage(seconds: float) -> Path:
+    out = ROOT / "bench" / ".cache" / f"angle-1080p30-{int(seconds)}s.mp4"
+    if not out.is_file():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(".part.mp4")
+        print(f"generating {out.name} (once) ...", flush=True)
+        t0 = time.perf_counter()
+        run_ffmpeg(test_pattern_args(tmp, seconds=seconds))
+        tmp.rename(out)
+        print(f"  generated in {time.perf_counter() - t0:.1f} s", flush=True)
+    return out
+
+
+def main() -> None:
+    seconds = float(os.environ.get("ANCHOR_BENCH_ANALYZE_S", "300"))
+    src = footage(seconds)
+    t0 = time.perf_counter()
+    run_ffmpeg(decode_only_args(src))
+    floor_s = time.perf_counter() - t0
+    with PeakMemory() as mem:
+        t0 = time.perf_counter()
+        m = analyze_file(src)
+        took = time.perf_counter() - t0
+    ratio = took / floor_s
+    print(f"footage: {src.name}, {m.duration_s:.0f} s, {len(m.t_ms)} windows")
+    print(f"ffmpeg decode only (floor): {floor_s:7.1f} s  ({m.duration_s / floor_s:5.1f}x realtime)")
+    print(f"local analysis:             {took:7.1f} s  ({m.duration_s / took:5.1f}x realtime), "
+          f"peak memory {mem.peak_bytes / 2**20:.0f} MB")
+    print(f"ratio analysis / decode: {ratio:.2f} (target <= {TARGET_RATIO}) -> {'PASS' if ratio <= TARGET_RATIO else 'MISS'}")
