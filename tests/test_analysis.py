@@ -212,3 +212,20 @@ def test_a_damaged_angle_is_reported_and_the_others_are_analysed(tmp_path, demo_
             analyze_file(path)
     finally:
         cat.close()
+
+
+def test_timeline_on_analysed_demo_follows_bursts_with_the_closeup_and_breaks_for_an_ad(analysed_demo):
+    from anchor_core.timeline.api import timeline_event
+    from tests.demo_event import write_truth_sync
+
+    cat, demo, truth = analysed_demo["cat"], analysed_demo["demo"], analysed_demo["truth"]
+    write_truth_sync(cat, demo.videos, truth)
+    _, tl = timeline_event(cat, analysed_demo["store"], demo.event_id)
+    closeup = demo.videos["closeup"]
+    for s, e in truth["action_bursts"]:
+        on = sum(max(0, min(seg.end_ms, e * 1000) - max(seg.start_ms, s * 1000))
+                 for seg in tl.segments if seg.video_id == closeup)
+        assert on >= 0.5 * (e - s) * 1000, (s, e, tl.segments)
+    quiet = [(a, b) for a, b in truth["idle"] if not any(x < b and a < y for x, y in truth["speech"])]
+    assert tl.ad_slots and all(any(a <= slot.timestamp_ms / 1000 and (slot.timestamp_ms + slot.duration_ms) / 1000 <= b
+                                   for a, b in quiet + [(100.0, 110.0)]) for slot in tl.ad_slots)

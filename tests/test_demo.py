@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -79,13 +80,23 @@ def test_short_script_excitement_marks_bursts_and_idle():
     assert ex[0] == pytest.approx(1.0) and ex[1] < 0.05 and 0.05 < ex[2] < 0.5
 
 
-def test_anchor_demo_builds_the_demo_event(demo_media, tmp_path, capsys):
-    media, _ = demo_media
+def test_anchor_demo_runs_the_whole_offline_pipeline(demo_media, tmp_path, capsys):
+    from anchor_core.media import probe
+
+    media, truth = demo_media
     home = tmp_path / "home"
     shutil.copytree(media, home / "demo-media")
-    assert main(["--home", str(home), "-q", "demo", "--json"]) == 0
+    assert main(["--home", str(home), "-q", "demo", "--json", "--no-report"]) == 0
     first = json.loads(capsys.readouterr().out)
     assert set(first["angles"]) == {"wide", "closeup", "crowd"} and first["products"] == 4
-    assert main(["--home", str(home), "-q", "demo", "--json"]) == 0
+    out = first["outputs"]
+    master = probe(out["master"])
+    assert abs(master.duration_s - truth["event_duration_s"]) < 1.5 and master.audio is not None
+    assert 15 <= probe(out["reel"]).duration_s <= 22
+    assert "segments" in out["timeline"] and int(out["timeline"].split("(")[1].split()[0]) >= 5
+    for key in ("otio", "fcpxml", "edl", "vtt"):
+        assert Path(out[key]).is_file() and Path(out[key]).stat().st_size > 100, key
+    # run again: the same event, nothing ingested twice
+    assert main(["--home", str(home), "-q", "demo", "--json", "--only-setup"]) == 0
     again = json.loads(capsys.readouterr().out)
     assert again["event_id"] == first["event_id"] and again["angles"] == first["angles"]

@@ -21,6 +21,21 @@ FEATURE_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
 }
 MOTION_WEIGHT = 0.7  # of action_intensity; the rest is the crowd's excitement
 MOTION_LOG_K = 20.0
+BREAK_CROWD = 0.12
+BREAK_ACTION = 2.0
+REL_WEIGHT = 0.5  # share of the angle-relative scale in the motion score (the rest: event scale)
+REL_MIN_RANGE = 3.0  # busy/calm motion ratio below which an angle's own variation is noise
+
+
+def relative_motion(raw: np.ndarray) -> np.ndarray:
+    """0..1 on a log scale from the angle's calm (20th percentile) to its busy (95th) windows."""
+    if len(raw) < 5:
+        return np.zeros(len(raw))
+    calm = max(float(np.percentile(raw, 20)), 1e-3)
+    busy = float(np.percentile(raw, 95))
+    if busy < REL_MIN_RANGE * calm:
+        return np.zeros(len(raw))
+    return np.clip(np.log(np.maximum(raw, 1e-9) / calm) / np.log(busy / calm), 0.0, 1.0)
 
 
 def _arr(m: AngleMeasures, name: str) -> np.ndarray:
@@ -28,17 +43,30 @@ def _arr(m: AngleMeasures, name: str) -> np.ndarray:
 
 
 def event_motion_scale(measures: list[AngleMeasures]) -> float:
-    """The motion that counts as 'as busy as this event gets': 95th percentile over all windows."""
-    pooled = np.concatenate([_arr(m, "motion") for m in measures]) if measures else np.zeros(0)
-    pooled = pooled[np.isfinite(pooled)]
-    return max(float(np.percentile(pooled, 95)) if len(pooled) else 0.0, 0.05)
+    """The motion that counts as 'as busy as this event gets': the median over angles of each
+    angle's busy level (95th percentile), so one camera with huge pixel motion (a phone among
+    jumping fans) does not make every other camera look idle."""
+    busy = []
+    for m in measures:
+        x = _arr(m, "motion")
+        x = x[np.isfinite(x)]
+        if len(x):
+            busy.append(float(np.percentile(x, 95)))
+    return max(float(np.median(busy)) if busy else 0.0, 0.05)
 
 
 def angle_features(video_id: str, m: AngleMeasures, params: AnalysisParams, motion_scale: float) -> pl.DataFrame:
     n = len(m.t_ms)
     # log scale: a camera on tiny far-away players still shows its bursts, the busiest windows
     # of the event reach 1, and calm ones stay near 0
-    motion = np.clip(np.log1p(MOTION_LOG_K * _arr(m, "motion") / motion_scale) / np.log1p(MOTION_LOG_K), 0.0, 1.0)
+    raw_motion = _arr(m, "motion")
+    motion = np.clip(np.log1p(MOTION_LOG_K * raw_motion / motion_scale) / np.log1p(MOTION_LOG_K), 0.0, 1.0)
+    # ...and relative to the angle's own calm: a wide shot of small far players still shows a burst
+    # of play as intense. Only when the angle really varies (busy windows several times its calm
+    # ones), so a camera on nothing never scores high from its own noise.
+    rel = relative_motion(raw_motion)
+    if rel.any():
+        motion = (1 - REL_WEIGHT) * motion + REL_WEIGHT * rel
     if m.has_audio:
         crowd = np.clip((_arr(m, "level_db") - m.level_floor_db) / params.crowd_span_db, 0.0, 1.0)
         lo, hi = params.speech_snr_db
@@ -73,6 +101,8 @@ def angle_features(video_id: str, m: AngleMeasures, params: AnalysisParams, moti
                 ev.append("speech")
             if m.tonal[k] >= 0.8 and speech[k] < 0.3:
                 ev.append("music")
+            if not ev and crowd[k] < BREAK_CROWD and action[k] < BREAK_ACTION:
+                ev.append("break")  # play has stopped: the crowd at its quiet floor, nobody speaking
         if luma[k] < params.dark_luma:
             st = "dark"
         elif m.cut[k] or m.fade[k]:
@@ -109,13 +139,14 @@ def _describe(scene_type: str, events: list[str], faces: int, action: float, key
         words.append("lively play")
     elif action < 1.5:
         words.append("calm")
-    words.append(scene_type)
+    if not (scene_type == "fast action" and action >= 5):
+        words.append(scene_type)
     if faces == 1:
         words.append("one face")
     elif faces > 1:
         words.append(f"{faces} faces")
     names = {"cheer": "cheering crowd", "whistle": "referee whistle", "speech": "someone speaking",
-             "music": "music", "silence": "silence"}
+             "music": "music", "silence": "silence", "break": "break in play"}
     words.extend(names[e] for e in events if e in names)
     return ", ".join(words)
 

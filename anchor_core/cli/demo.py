@@ -6,13 +6,16 @@ import argparse
 import time
 from typing import Any
 
-from ..demo.pipeline import build_demo_event
+from ..demo.pipeline import STEPS, build_demo_event, run_pipeline
 from .context import Context
+from .report import export_report
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("demo", help="generate the demo event and run the whole pipeline on it")
     p.add_argument("--fresh", action="store_true", help="regenerate the demo media and a new event")
+    p.add_argument("--only-setup", action="store_true", help="generate and ingest only; run no pipeline step")
+    p.add_argument("--no-report", action="store_true", help="skip the HTML report")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_demo)
 
@@ -21,6 +24,12 @@ def cmd_demo(args: argparse.Namespace, ctx: Context) -> int:
     started = time.monotonic()
     cat, store = ctx.catalog(), ctx.store()
     result = build_demo_event(cat, store, ctx.settings, fresh=args.fresh, progress=ctx.progress("demo media"))
+    out_dir = ctx.settings.home / "demo-outputs"
+    if not args.only_setup:
+        run_pipeline(cat, store, ctx.settings, result, out_dir=out_dir, progress_for=ctx.progress, steps=STEPS)
+        if not args.no_report:
+            ctx.close()
+            result.outputs["report"] = str(export_report(ctx.settings.home, result.event_id, out_dir / "report.html"))
     summary = {
         "event_id": result.event_id,
         "media": str(result.media_dir),
@@ -41,7 +50,7 @@ def cmd_demo(args: argparse.Namespace, ctx: Context) -> int:
     print(f"  music    {result.music_id}  {result.truth['music']['tempo_bpm']:g} BPM")
     print(f"  products {len(result.product_ids)} from the Shopify CSV export")
     for label, path in result.outputs.items():
-        print(f"  {label}: {path}")
+        print(f"  {label:9s} {path}")
     print(f"done in {summary['seconds']} s; ground truth: {result.media_dir / 'truth.json'}")
     print(result.event_id)
     return 0

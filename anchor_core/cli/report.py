@@ -38,16 +38,21 @@ def register(sub: Any) -> None:
 def cmd_report(args: argparse.Namespace, ctx: Context) -> int:
     events_repo.get_event(ctx.catalog(), args.event)  # clear error for a wrong id
     ctx.close()  # the report opens the catalog itself
-    out = Path(args.out).resolve()
+    print(export_report(ctx.settings.home, args.event, args.out))
+    return 0
+
+
+def export_report(home: Path, event_id: str, out: str | Path) -> Path:
+    """Run the report notebook on the event and write one offline HTML file (catalog closed first)."""
+    target = Path(out).resolve()
     proc = subprocess.run(
-        [sys.executable, str(notebooks_dir() / "export_report.py"), "--event", args.event,
-         "--home", str(ctx.settings.home.resolve()), "--out", str(out)],
+        [sys.executable, str(notebooks_dir() / "export_report.py"), "--event", event_id,
+         "--home", str(Path(home).resolve()), "--out", str(target)],
         capture_output=True, text=True,
     )
     if proc.returncode != 0:
         raise AnchorError(f"the report notebook failed:\n{proc.stderr.strip()[-2000:]}")
-    print(out)
-    return 0
+    return target
 
 
 def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:

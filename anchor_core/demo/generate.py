@@ -25,7 +25,7 @@ from .timeline_truth import MatchScript
 
 Progress = Callable[[float, float, str], None]
 # Bump when the generated media change, so cached copies (tests, benchmarks) are remade.
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 
 
 @dataclass(frozen=True)

@@ -69,3 +69,55 @@ def build_demo_event(
     products_repo.select_for_event(cat, event_id, report.product_ids)
     result.product_ids = report.product_ids
     return result
+
+
+STEPS = ("music", "sync", "analyze", "timeline", "render", "reel", "exports")
+
+
+def run_pipeline(cat: Catalog, store: LocalStore, settings: Settings, result: DemoResult, *,
+                 out_dir: Path, progress_for: Callable[[str], Progress] | None = None,
+                 steps: tuple[str, ...] = STEPS) -> DemoResult:
+    """The offline pipeline on the demo event: beats, sync, analysis, timeline, master, reel and
+    the editor/chapter exports. Every step is the same public function the CLI calls."""
+    from ..analysis import analyze_event
+    from ..export.api import export_event
+    from ..music import analyze_music
+    from ..music.store import save_music_analysis
+    from ..reels.api import make_reel
+    from ..render.api import render_event
+    from ..sync.api import sync_event
+    from ..timeline.api import timeline_event
+
+    def prog(label: str) -> Progress | None:
+        return progress_for(label) if progress_for else None
+
+    eid = result.event_id
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if "music" in steps and result.music_id:
+        music = cat.frame("SELECT object_key, tempo_bpm FROM music WHERE id = ?", [result.music_id])
+        if music["tempo_bpm"][0] is None:
+            save_music_analysis(cat, eid, result.music_id, analyze_music(str(store.path_for(music["object_key"][0]))))
+    executor = make_executor(settings, max_workers=2)
+    try:
+        if "sync" in steps:
+            sync_event(cat, store, eid, executor=executor, progress=prog("sync"))
+        if "analyze" in steps:
+            analyze_event(cat, store, eid, executor=executor, progress=prog("analyze"))
+    finally:
+        executor.shutdown()
+    if "timeline" in steps:
+        tid, tl = timeline_event(cat, store, eid)
+        result.outputs["timeline"] = f"{tid} ({len(tl.segments)} segments, {len(tl.zooms)} zooms, " \
+                                     f"{len(tl.ad_slots)} ad slots, {len(tl.chapters)} chapters)"
+    if "render" in steps:
+        r = render_event(cat, store, settings, eid, progress=prog("render"))
+        result.outputs["master"] = str(r.path)
+    if "reel" in steps:
+        reel = make_reel(cat, store, settings, eid, query="", vibe="high_energy", duration_s=20.0,
+                         progress=prog("reel"))
+        result.outputs["reel"] = reel.path
+    if "exports" in steps:
+        for fmt, name in (("otio", "timeline.otio"), ("fcpxml", "timeline.fcpxml"), ("edl", "timeline.edl"),
+                          ("vtt", "chapters.vtt")):
+            result.outputs[fmt] = str(export_event(cat, store, eid, fmt, out_dir / name))
+    return result

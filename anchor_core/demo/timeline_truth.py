@@ -13,7 +13,7 @@ class MatchScript:
     action_bursts: tuple[tuple[float, float], ...] = ((18.0, 26.0), (52.0, 58.0), (84.0, 92.0))
     whistles: tuple[float, ...] = (2.0, 27.5, 44.0, 60.5, 94.0, 112.0)
     whistle_len_s: tuple[float, ...] = (0.9, 0.6, 0.5, 0.6, 0.7, 1.2)
-    speech: tuple[tuple[float, float], ...] = ((5.0, 15.0), (31.0, 41.0), (64.0, 76.0), (98.0, 108.0))
+    speech: tuple[tuple[float, float], ...] = ((5.0, 15.0), (31.0, 41.0), (64.0, 76.0), (95.0, 101.0))
     idle: tuple[tuple[float, float], ...] = ((30.0, 40.0), (66.0, 80.0), (100.0, 110.0))
     seed: int = 7
     flash_s: float = 0.25  # scoreboard light stays on this long from each whistle onset

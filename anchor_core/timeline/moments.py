@@ -131,9 +131,16 @@ def _title(grid: Grid, k: int, chosen: int) -> str:
                 break
     events = {e for e, m in grid.events.items() if m[:, k].any()}
     label = "Big cheer" if "cheer" in events else "Applause" if "applause" in events else "Key moment"
-    if desc:
-        label = f"{label}: {desc}"
-    return label[:49].rstrip(" ,;:")
+    # whole phrases of the description that say something the label does not, up to 48 characters
+    said = {"key moment", "cheering crowd", "big cheer", "applause"}
+    for part in (p.strip() for p in desc.split(",")):
+        if not part or part.lower() in said:
+            continue
+        joined = f"{label}{', ' if ': ' in label else ': '}{part}"
+        if len(joined) > 48:
+            break
+        label = joined
+    return label
 
 
 def find_chapters(grid: Grid, p: Profile, chosen: np.ndarray, event_type: str) -> list[ChapterMark]:
