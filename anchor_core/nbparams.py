@@ -21,3 +21,17 @@ def notebook_params(
     settings = load_settings(qp.get("home") or cli.get("home"))
     media_url = "/media/" if mode == "run" else None  # files are served by `anchor serve`
     return event_id, settings, media_url
+
+
+def bar_progress(bar: Any) -> Callable[[float, float, str], None]:
+    """Turn a progress bar with `update(increment=, subtitle=)` (marimo's) into the library's
+    progress callback (done, total, message), moving the bar in whole percent."""
+    shown = [0]
+
+    def report(done: float, total: float, message: str = "") -> None:
+        pct = int(100 * done / max(total, 1e-9))
+        if pct > shown[0] or message:
+            bar.update(increment=max(0, pct - shown[0]), subtitle=message)
+            shown[0] = max(shown[0], pct)
+
+    return report

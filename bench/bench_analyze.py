@@ -35,16 +35,24 @@ def footage(seconds: float) -> Path:
 def main() -> None:
     seconds = float(os.environ.get("ANCHOR_BENCH_ANALYZE_S", "300"))
     src = footage(seconds)
-    t0 = time.perf_counter()
-    run_ffmpeg(decode_only_args(src))
-    floor_s = time.perf_counter() - t0
-    with PeakMemory() as mem:
+    # Alternate the two runs and keep each one's best, so a busy moment on the machine does not
+    # decide the ratio.
+    floors, takes, peak = [], [], 0
+    m = None
+    for _ in range(int(os.environ.get("ANCHOR_BENCH_REPEAT", "2"))):
         t0 = time.perf_counter()
-        m = analyze_file(src)
-        took = time.perf_counter() - t0
+        run_ffmpeg(decode_only_args(src))
+        floors.append(time.perf_counter() - t0)
+        with PeakMemory() as mem:
+            t0 = time.perf_counter()
+            m = analyze_file(src)
+            takes.append(time.perf_counter() - t0)
+        peak = max(peak, mem.peak_bytes)
+    assert m is not None
+    floor_s, took = min(floors), min(takes)
     ratio = took / floor_s
-    print(f"footage: {src.name}, {m.duration_s:.0f} s, {len(m.t_ms)} windows")
+    print(f"footage: {src.name}, {m.duration_s:.0f} s, {len(m.t_ms)} windows; best of {len(takes)} alternating runs")
     print(f"ffmpeg decode only (floor): {floor_s:7.1f} s  ({m.duration_s / floor_s:5.1f}x realtime)")
     print(f"local analysis:             {took:7.1f} s  ({m.duration_s / took:5.1f}x realtime), "
-          f"peak memory {mem.peak_bytes / 2**20:.0f} MB")
+          f"peak memory {peak / 2**20:.0f} MB")
     print(f"ratio analysis / decode: {ratio:.2f} (target <= {TARGET_RATIO}) -> {'PASS' if ratio <= TARGET_RATIO else 'MISS'}")

@@ -17,7 +17,7 @@ with app.setup:
     from anchor_core.errors import AnchorError
     from anchor_core.executor import make_executor
     from anchor_core.ingest import ingest_video
-    from anchor_core.nbparams import notebook_params
+    from anchor_core.nbparams import bar_progress, notebook_params
     from anchor_core.reels.api import make_reel
     from anchor_core.reels.rank import VIBES
     from anchor_core.render.api import render_event
@@ -131,12 +131,7 @@ def sync_controls():
 def sync_run(event_id, set_refresh, settings, sync_btn):
     mo.stop(not sync_btn.value)
     with Catalog(settings.catalog_path) as _cat, mo.status.progress_bar(total=100, title="Syncing") as _bar:
-        _last = [0]
-
-        def _progress(done, total, message):
-            _pct = int(100 * done / max(total, 1))
-            _bar.update(increment=max(0, _pct - _last[0]), subtitle=message)
-            _last[0] = max(_last[0], _pct)
+        _progress = bar_progress(_bar)
 
         sync_event(_cat, open_store(settings), event_id, progress=_progress)
     set_refresh(lambda n: n + 1)
@@ -173,12 +168,7 @@ def analysis_controls():
 def analysis_run(analyze_btn, event_id, reanalyze, set_refresh, settings):
     mo.stop(not analyze_btn.value)
     with Catalog(settings.catalog_path) as _cat, mo.status.progress_bar(total=100, title="Analysing") as _bar:
-        _last = [0]
-
-        def _aprogress(done, total, message):
-            _pct = int(100 * done / max(total, 1))
-            _bar.update(increment=max(0, _pct - _last[0]), subtitle=message)
-            _last[0] = max(_last[0], _pct)
+        _aprogress = bar_progress(_bar)
 
         _ex = make_executor(settings, max_workers=2)
         try:
@@ -326,12 +316,7 @@ def render_controls():
 def render_run(event_id, media_url, render_btn, set_refresh, settings):
     mo.stop(not render_btn.value)
     with Catalog(settings.catalog_path) as _cat, mo.status.progress_bar(total=100, title="Rendering") as _bar:
-        _last = [0]
-
-        def _progress(done, total, message):
-            _pct = int(100 * done / max(total, 1))
-            _bar.update(increment=max(0, _pct - _last[0]), subtitle=message)
-            _last[0] = max(_last[0], _pct)
+        _progress = bar_progress(_bar)
 
         _r = render_event(_cat, open_store(settings), settings, event_id, progress=_progress)
     set_refresh(lambda n: n + 1)
