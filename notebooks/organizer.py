@@ -4,6 +4,8 @@ __generated_with = "0.25.2"
 app = marimo.App(width="medium", app_title="Anchor — event")
 
 with app.setup:
+    import html
+
     import marimo as mo
     import polars as pl
 
@@ -73,7 +75,7 @@ def watch(chapters, master, media_url):
     mo.stop(master.height == 0, mo.md("## Master video\n\nNot rendered yet (`anchor render EVENT`)."))
     _key = master["object_key"][0]
     _rows = "".join(
-        f"<li><code>{int(r[0]) // 60000:02d}:{int(r[0]) // 1000 % 60:02d}</code> {mo.Html(str(r[1])).text}</li>"
+        f"<li><code>{int(r[0]) // 60000:02d}:{int(r[0]) // 1000 % 60:02d}</code> {html.escape(str(r[1]))}</li>"
         for r in chapters.iter_rows()
     )
     _player = (mo.Html(f'<video controls preload="metadata" style="width:100%" src="{media_url}{_key}"></video>')

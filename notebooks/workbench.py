@@ -4,6 +4,7 @@ __generated_with = "0.25.2"
 app = marimo.App(width="full", app_title="Anchor workbench")
 
 with app.setup:
+    import html
     import json
 
     import marimo as mo
@@ -12,6 +13,7 @@ with app.setup:
     from anchor_core.analysis import analyze_event, event_time_features
     from anchor_core.catalog import Catalog
     from anchor_core.catalog import events as events_repo
+    from anchor_core.catalog import products as products_repo
     from anchor_core.catalog import videos as videos_repo
     from anchor_core.catalog.status import ANGLE_TYPES, EVENT_TYPES
     from anchor_core.errors import AnchorError
@@ -20,7 +22,7 @@ with app.setup:
     from anchor_core.nbparams import bar_progress, notebook_params
     from anchor_core.reels.api import make_reel
     from anchor_core.reels.rank import VIBES
-    from anchor_core.render.api import render_event
+    from anchor_core.render.api import preview_ads, render_event
     from anchor_core.store import open_store
     from anchor_core.sync.api import sync_event
     from anchor_core.timeline.api import load_event_inputs
@@ -327,17 +329,56 @@ def render_run(event_id, media_url, render_btn, set_refresh, settings):
 
 
 @app.cell
+def ad_products(event_id, get_refresh, settings):
+    get_refresh()
+    with Catalog(settings.catalog_path) as _cat:
+        _products = products_repo.products_frame(_cat)
+        _chosen = [p.id for p in products_repo.event_products(_cat, event_id)]
+    _options = {f"{r['title']} ({r['vendor'] or 'no vendor'})": r["id"] for r in _products.iter_rows(named=True)}
+    product_pick = mo.ui.multiselect(options=_options, value=[k for k, v in _options.items() if v in _chosen],
+                                     label="Products in the ad breaks (cycled over the slots)")
+    save_products = mo.ui.run_button(label="Save products")
+    make_ads = mo.ui.run_button(label="Make ad previews")
+    mo.vstack([mo.md("## Ads"), mo.hstack([product_pick, save_products, make_ads], justify="start")])
+    return make_ads, product_pick, save_products
+
+
+@app.cell
+def ad_products_save(event_id, product_pick, save_products, set_refresh, settings):
+    mo.stop(not save_products.value)
+    with Catalog(settings.catalog_path) as _cat:
+        products_repo.select_for_event(_cat, event_id, list(product_pick.value))
+    set_refresh(lambda n: n + 1)
+    return
+
+
+@app.cell
+def ad_previews_make(event_id, make_ads, set_refresh, settings):
+    mo.stop(not make_ads.value)
+    with Catalog(settings.catalog_path) as _cat, mo.status.spinner(title="Making the ad clips"):
+        try:
+            _n = preview_ads(_cat, open_store(settings), event_id)
+            _msg = mo.md(f"{_n} ad clip(s) ready.")
+        except AnchorError as _e:
+            _msg = mo.callout(mo.md(html.escape(str(_e))), kind="warn")
+    set_refresh(lambda n: n + 1)
+    mo.output.replace(_msg)
+    return
+
+
+@app.cell
 def ads_preview(event_id, get_refresh, media_url, settings):
     get_refresh()
     with Catalog(settings.catalog_path) as _cat:
         _ads = _cat.frame("SELECT a.slot_idx, p.title, a.object_key, a.prompt FROM ads a LEFT JOIN products p"
                           " ON p.id = a.product_id WHERE a.event_id = ? ORDER BY a.created_at DESC", [event_id])
-    _items = [mo.md("## Ad previews")]
-    for _r in _ads.head(6).iter_rows(named=True):
-        _items.append(mo.md(f"**Slot {_r['slot_idx']}** — {mo.Html(str(_r['title'])).text}"))
+    _items = []
+    for _r in _ads.head(6).iter_rows(named=True):  # product titles are untrusted: escaped
+        _items.append(mo.Html(f"<p><b>Slot {int(_r['slot_idx'])}</b> — {html.escape(str(_r['title']))}</p>"))
         if media_url:
-            _items.append(mo.Html(f'<video controls style="width:480px" src="{media_url}{_r["object_key"]}"></video>'))
-    mo.vstack(_items if _ads.height else [mo.md("## Ad previews\n\nNo ad clips yet: render to make them.")])
+            _items.append(mo.Html(f'<video controls style="width:480px" src="{media_url}'
+                                  f'{html.escape(str(_r["object_key"]))}"></video>'))
+    mo.vstack(_items if _ads.height else [mo.md("No ad clips yet: make previews or render.")])
     return
 
 

@@ -102,5 +102,5 @@ def rendered_demo(demo_media, tmp_path_factory):
     write_timeline(cat, demo.event_id, demo.videos, truth["event_duration_s"])
     advance_event_status(cat, demo.event_id, "analyzing", "analyzed")
     r = render_event(cat, store, settings, demo.event_id, fmt=RENDER_FMT)
-    yield {"truth": truth, "render": r, "cat": cat, "demo": demo, "home": home, "settings": settings}
+    yield {"truth": truth, "render": r, "cat": cat, "demo": demo, "home": home, "settings": settings, "store": store}
     cat.close()

@@ -151,3 +151,24 @@ def test_render_is_recorded_and_event_completed(rendered):
     assert json.loads(row["meta"][0])["audio_master"] == rendered["demo"].videos["wide"]
     status = cat.frame("SELECT status FROM events")["status"][0]
     assert status == "completed"
+
+
+def test_ad_previews_reuse_the_rendered_clips_and_follow_a_product_change(rendered):
+    from anchor_core.catalog import products as products_repo
+    from anchor_core.render.api import preview_ads
+
+    cat, store, demo = rendered["cat"], rendered["store"], rendered["demo"]
+    before = set(cat.frame("SELECT object_key FROM ads")["object_key"].to_list())
+    assert preview_ads(cat, store, demo.event_id, fmt=FMT) == 1
+    assert set(cat.frame("SELECT object_key FROM ads")["object_key"].to_list()) == before  # same clip, reused
+    chosen = [p.id for p in products_repo.event_products(cat, demo.event_id)]
+    other = [p for p in demo.product_ids if p not in chosen[:1]][-1:]
+    products_repo.select_for_event(cat, demo.event_id, other)
+    try:
+        assert preview_ads(cat, store, demo.event_id, fmt=FMT) == 1
+        new = set(cat.frame("SELECT object_key FROM ads")["object_key"].to_list()) - before
+        assert len(new) == 1 and store.exists(new.pop())
+    finally:
+        products_repo.select_for_event(cat, demo.event_id, chosen)
+        with cat.transaction() as cur:  # leave the shared fixture as it was
+            cur.execute(f"DELETE FROM ads WHERE object_key NOT IN ({', '.join('?' for _ in before)})", list(before))

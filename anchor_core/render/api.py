@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..ads.api import AdSlot, generate_ads
 from ..catalog import Catalog
@@ -34,6 +35,19 @@ class EventRender:
     audio_master: str
 
 
+def _slot_ads(cat: Catalog, store: LocalStore, event_id: str, tl: Any, angles: Any, fmt: OutputFormat) -> list[Any]:
+    slots = [AdSlot(i, s, d) for i, s, d, _ in tl.ad_slots]
+    return generate_ads(cat, store, event_id, tl.timeline_id, slots, tl.segments, angles, fmt)
+
+
+def preview_ads(cat: Catalog, store: LocalStore, event_id: str, *, fmt: OutputFormat | None = None) -> int:
+    """Make (or reuse) the product clip of every ad slot of the latest timeline without rendering
+    the master, so a producer can watch them and change the products first. Returns the count."""
+    tl = latest_timeline(cat, event_id)
+    angles, _, _ = synced_angles(cat, store, event_id)
+    return len(_slot_ads(cat, store, event_id, tl, angles, fmt or OutputFormat()))
+
+
 def render_event(
     cat: Catalog, store: LocalStore, settings: Settings, event_id: str, *, fmt: OutputFormat | None = None,
     out: str | Path | None = None, progress: Progress | None = None, with_ads: bool = True,
@@ -44,8 +58,7 @@ def render_event(
     angles, aspect, rates = synced_angles(cat, store, event_id)
     feats = features_event_time(cat, angles)
     master_id = choose_audio_master(angles, rates, feats, tl.duration_s)
-    slots = [AdSlot(i, s, d) for i, s, d, _ in tl.ad_slots]
-    ads = generate_ads(cat, store, event_id, tl.timeline_id, slots, tl.segments, angles, fmt) if with_ads else []
+    ads = _slot_ads(cat, store, event_id, tl, angles, fmt) if with_ads else []
     music = list_music(cat, event_id)
     music_path = str(store.path_for(music[0].object_key)) if music else None
     inputs = MasterInputs(
