@@ -88,6 +88,19 @@ def test_single_pass_decoder_gives_video_and_audio(tmp_path):
     n = sum(len(c.frames) for c in chunks)
     assert n == 20
     assert len(dec.audio) / 16000 == pytest.approx(2.0, abs=0.05)
+    # the same samples as the audio-only decoder, read into one array sized from the probe
+    alone = decode_audio(clip, 16000)
+    assert len(alone) == len(dec.audio) and np.allclose(alone, dec.audio, atol=1e-4)
+
+
+def test_single_pass_decoder_grows_its_audio_when_the_container_understates_it(tmp_path):
+    from dataclasses import replace
+
+    clip = make_clip(tmp_path / "c.mp4", seconds=3.0, fps=25, sr=8000)
+    info = probe(clip)
+    dec = AVDecoder(clip, width=32, fps=5, sample_rate=8000, info=replace(info, duration_s=0.2))
+    list(dec.frames())
+    assert len(dec.audio) / 8000 == pytest.approx(3.0, abs=0.05)
 
 
 def test_decoder_without_audio_gives_empty_audio(fixtures_dir):

@@ -148,7 +148,6 @@ class AVDecoder:
             os.close(audio_w)
         times: list[float] = []
         err_lines: list[bytes] = []
-        audio_parts: list[bytes] = []
 
         def read_stderr() -> None:
             assert proc.stderr is not None
@@ -159,13 +158,25 @@ class AVDecoder:
                 elif b"error" in line.lower() or b"invalid" in line.lower():
                     err_lines.append(line)
 
+        # Audio goes straight into one array sized from the probe (grown only if the container
+        # understated its length): a three-hour track costs the array, not three copies of it.
+        a_rate = self.sample_rate or 0
+        span = self.info.duration_s - self.start_s if self.duration_s is None else self.duration_s
+        audio_buf = [np.empty(max(1, int(max(span, 0.0) * a_rate) + a_rate), dtype=np.float32)]
+        audio_n = [0]
+
         def read_audio() -> None:
             with os.fdopen(audio_r, "rb", buffering=0) as fh:
                 while True:
-                    block = fh.read(1 << 20)
-                    if not block:
+                    buf = audio_buf[0]
+                    if audio_n[0] == len(buf):
+                        grown = np.empty(len(buf) + max(a_rate * 60, len(buf) // 4), dtype=np.float32)
+                        grown[:len(buf)] = buf
+                        audio_buf[0] = buf = grown
+                    got = _read_into(fh, buf[audio_n[0]:])
+                    if got == 0:
                         break
-                    audio_parts.append(block)
+                    audio_n[0] += got
 
         threads = [threading.Thread(target=read_stderr, daemon=True)]
         if audio_r >= 0:
@@ -228,8 +239,8 @@ class AVDecoder:
         if code != 0:
             raise MediaError("cannot decode the video", path=str(self.path),
                              stderr=b"".join(err_lines).decode("utf-8", "replace"))
-        if audio_parts:
-            self.audio = np.frombuffer(b"".join(audio_parts), dtype=np.float32).copy()
+        if audio_n[0]:
+            self.audio = audio_buf[0][:audio_n[0]]
 
 
 def _wait_for(cond: object, timeout: float = 10.0) -> None:
