@@ -8,6 +8,7 @@ total score minus a cost per switch, the hysteresis switcher is what the platfor
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from .score import NEG
@@ -99,59 +100,79 @@ def optimal_runs(scores: np.ndarray, eligible: np.ndarray, *, min_windows: int, 
     A, n = scores.shape
     mx = max(1, min(max_windows, n))
     mn = max(1, min(min_windows, mx))
-    p_short, p_over = 1e6, 1e5
-    s = np.where(eligible, scores, NEG / 1e3)  # keep sums finite and exact enough
-    csum = np.concatenate([np.zeros((A, 1)), np.cumsum(s, axis=1)], axis=1)  # (A, n+1)
-    G = np.full((n + 1, A), -np.inf)
-    G[0] = 0.0
-    top1v = np.full(n + 1, -np.inf)
-    top1i = np.zeros(n + 1, dtype=np.int64)
-    top2v = np.full(n + 1, -np.inf)
-    top1v[0] = top2v[0] = switch_cost  # the first run pays no switch
-    same0 = np.full(A, -np.inf)
-    ptr_len = np.zeros((n + 1, A), dtype=np.int64)
-    ptr_prev = np.full((n + 1, A), -1, dtype=np.int64)
-    lens_all = np.arange(1, mx + 1)
-    pen_all = np.where(lens_all < mn, p_short, 0.0)
-    ar = np.arange(A)
-    for k in range(1, n + 1):
-        L = lens_all[: min(mx, k)]
-        j = k - L
-        other = np.where(top1i[j][:, None] == ar[None, :], top2v[j][:, None], top1v[j][:, None]) - switch_cost
-        same = G[j] - p_over
-        if k - L[-1] == 0:
-            same[-1] = same0
-        use_same = same > other
-        best_prev = np.where(use_same, same, other)
-        gain = (csum[:, k][None, :] - csum[:, j].T)
-        pen = pen_all[: L.size][:, None]
-        if k == n and last_fraction < 1.0:  # the run that ends the event: measured by its real length
-            pen = np.where(L - 1 + last_fraction < mn - 1e-9, p_short, 0.0)[:, None]
-        cand = best_prev + gain - pen
-        li = np.argmax(cand, axis=0)
-        G[k] = cand[li, ar]
-        ptr_len[k] = L[li]
-        jj = j[li]
-        prev_other = np.where(top1i[jj] == ar, -2, top1i[jj])  # -2: the runner-up, resolved below
-        ptr_prev[k] = np.where(use_same[li, ar], ar, prev_other)
-        order = np.argsort(G[k])[::-1]
-        top1i[k], top1v[k] = order[0], G[k][order[0]]
-        top2v[k] = G[k][order[1]] if A > 1 else -np.inf
-    # walk back
+    s = np.where(eligible, scores, NEG / 1e3).astype(np.float64)  # keep sums finite and exact enough
+    G, ptr_len, ptr_prev = _optimal_table(np.ascontiguousarray(s), mn, mx, float(switch_cost),
+                                          float(last_fraction), 1e6, 1e5)
     runs: list[Run] = []
     k = n
     a = int(np.argmax(G[n]))
     while k > 0:
-        L_ = int(ptr_len[k, a])
-        j_ = k - L_
-        runs.append((a, j_, k))
+        j = k - int(ptr_len[k, a])
+        runs.append((a, j, k))
         prev = int(ptr_prev[k, a])
-        if prev == -2:  # came from the best angle other than top1 (which was a): the runner-up
-            order = np.argsort(G[j_])[::-1]
-            prev = int(order[1]) if A > 1 else a
-        a, k = (prev if prev >= 0 else a), j_
+        a, k = (prev if prev >= 0 else a), j
     runs.reverse()
     return merge_runs(runs)
+
+
+@numba.njit(cache=True)  # type: ignore[misc]
+def _optimal_table(s: np.ndarray, mn: int, mx: int, switch_cost: float, last_fraction: float, p_short: float,
+                   p_over: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """G[k, a]: the best total of runs tiling windows [0, k) whose last run is angle a; with the
+    chosen last run length and the angle before it. O(windows × angles × max run) in compiled loops,
+    keeping the best and runner-up totals per k so a switch costs O(1)."""
+    A, n = s.shape
+    csum = np.zeros((A, n + 1))
+    for a in range(A):
+        for k in range(n):
+            csum[a, k + 1] = csum[a, k] + s[a, k]
+    G = np.full((n + 1, A), -np.inf)
+    G[0, :] = 0.0
+    top1v = np.full(n + 1, -np.inf)
+    top2v = np.full(n + 1, -np.inf)
+    top1i = np.zeros(n + 1, dtype=np.int64)
+    top2i = np.zeros(n + 1, dtype=np.int64)
+    top1v[0] = switch_cost  # the first run pays no switch
+    top2v[0] = switch_cost
+    ptr_len = np.zeros((n + 1, A), dtype=np.int64)
+    ptr_prev = np.full((n + 1, A), -1, dtype=np.int64)
+    for k in range(1, n + 1):
+        lmax = min(mx, k)
+        for a in range(A):
+            best = -np.inf
+            best_len = 1
+            best_prev = -1
+            for length in range(1, lmax + 1):
+                j = k - length
+                if top1i[j] == a:
+                    other, other_i = top2v[j] - switch_cost, top2i[j]
+                else:
+                    other, other_i = top1v[j] - switch_cost, top1i[j]
+                same = -np.inf if j == 0 else G[j, a] - p_over  # the same angle again: held too long
+                if same > other:
+                    prev_total, prev_i = same, a
+                else:
+                    prev_total, prev_i = other, other_i
+                if k == n and last_fraction < 1.0:  # the run that ends the event: its real length
+                    pen = p_short if length - 1 + last_fraction < mn - 1e-9 else 0.0
+                else:
+                    pen = p_short if length < mn else 0.0
+                c = prev_total + csum[a, k] - csum[a, j] - pen
+                if c > best:
+                    best, best_len, best_prev = c, length, (-1 if j == 0 else prev_i)
+            G[k, a] = best
+            ptr_len[k, a] = best_len
+            ptr_prev[k, a] = best_prev
+        t1, i1, t2, i2 = -np.inf, 0, -np.inf, 0
+        for a in range(A):
+            v = G[k, a]
+            if v > t1:
+                t2, i2 = t1, i1
+                t1, i1 = v, a
+            elif v > t2:
+                t2, i2 = v, a
+        top1v[k], top1i[k], top2v[k], top2i[k] = t1, i1, t2, i2
+    return G, ptr_len, ptr_prev
 
 
 def merge_runs(runs: list[Run]) -> list[Run]:
