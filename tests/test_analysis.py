@@ -100,6 +100,8 @@ def test_feature_table_has_the_contract_columns_for_every_angle(analysed_demo):
     for col in ("speech", "crowd_energy", "visual_complexity"):
         assert f[col].min() >= 0 and f[col].max() <= 1
     assert f.filter(pl.col("description") != "").height == f.height
+    # nobody claps in the demo match: the roar at the bursts is not applause
+    assert not any("applause" in ev for ev in f["audio_events"].to_list())
 
 
 @pytest.mark.parametrize("name", ["wide", "closeup", "crowd"])
@@ -229,3 +231,48 @@ def test_timeline_on_analysed_demo_follows_bursts_with_the_closeup_and_breaks_fo
     quiet = [(a, b) for a, b in truth["idle"] if not any(x < b and a < y for x, y in truth["speech"])]
     assert tl.ad_slots and all(any(a <= slot.timestamp_ms / 1000 and (slot.timestamp_ms + slot.duration_ms) / 1000 <= b
                                    for a, b in quiet + [(100.0, 110.0)]) for slot in tl.ad_slots)
+
+
+def _applause(seconds: float, people: int, sr: int, rng) -> np.ndarray:
+    """Hands clapping: each person a train of short decaying noise bursts at 3.5-5.5 claps/s."""
+    from scipy import signal
+
+    y = np.zeros(int(seconds * sr))
+    m = int(0.012 * sr)
+    shape = np.exp(-np.arange(m) / (0.003 * sr))
+    for _ in range(people):
+        rate, t, amp = rng.uniform(3.5, 5.5), rng.uniform(0, 0.3), rng.uniform(0.3, 1.0)
+        while t < seconds - 0.02:
+            i = int(t * sr)
+            y[i:i + m] += rng.standard_normal(m) * shape * amp
+            t += rng.uniform(0.9, 1.1) / rate
+    return signal.sosfilt(signal.butter(2, [800, 7000], btype="band", fs=sr, output="sos"), y)
+
+
+def test_applause_is_told_apart_from_a_roar_and_from_room_noise(tmp_path):
+    from scipy import signal
+
+    from anchor_core.media.encode import RawVideoWriter, write_wav
+
+    sr, rng = 32000, np.random.default_rng(5)
+
+    def norm(x, peak):
+        return x / np.max(np.abs(x)) * peak
+
+    room = norm(rng.standard_normal(4 * sr), 0.01)
+    clap = norm(_applause(4.0, 40, sr, rng), 0.5)
+    roar = norm(signal.sosfilt(signal.butter(4, [250, 3500], btype="band", fs=sr, output="sos"),
+                               rng.standard_normal(4 * sr)), 0.5)
+    track = np.concatenate([room, clap, roar, room]) + 0.005 * rng.standard_normal(16 * sr)
+    wav = write_wav(tmp_path / "a.wav", track.astype(np.float32), sr)
+    clip = tmp_path / "applause.mp4"
+    with RawVideoWriter(clip, width=160, height=90, fps=10, audio_wav=wav) as w:
+        for _ in range(160):
+            w.write(np.full((90, 160, 3), 90, np.uint8))
+    m = analyze_file(clip)
+    flagged = [k for k, a in enumerate(m.applause) if a]
+    assert flagged == [2, 3], flagged  # 4-8 s, and neither the roar (8-12 s) nor the room
+    from anchor_core.analysis import event_features
+
+    events = event_features({"v": m})["audio_events"].to_list()
+    assert all("applause" in events[k] for k in flagged)

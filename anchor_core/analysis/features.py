@@ -93,6 +93,8 @@ def angle_features(video_id: str, m: AngleMeasures, params: AnalysisParams, moti
         if m.silent[k]:
             ev.append("silence")
         else:
+            if m.applause and m.applause[k]:
+                ev.append("applause")
             if cheer[k]:
                 ev.append("cheer")
             if m.whistle[k]:
@@ -146,7 +148,8 @@ def _describe(scene_type: str, events: list[str], faces: int, action: float, key
     elif faces > 1:
         words.append(f"{faces} faces")
     names = {"cheer": "cheering crowd", "whistle": "referee whistle", "speech": "someone speaking",
-             "music": "music", "silence": "silence", "break": "break in play"}
+             "music": "music", "silence": "silence", "break": "break in play",
+             "applause": "applause"}
     words.extend(names[e] for e in events if e in names)
     return ", ".join(words)
 

@@ -22,6 +22,8 @@ from .params import AnalysisParams
 from .shots import detect_cuts, detect_fades
 
 Progress = Callable[[float, float, str], None]
+APPLAUSE_CREST_DB = 3.5  # a roar, wind or rain stays near 1-2 dB; hands of up to ~100 people clap above
+APPLAUSE_ABOVE_DB = 8.0
 
 
 @dataclass
@@ -50,6 +52,7 @@ class AngleMeasures:
     cuts_s: list[float] = field(default_factory=list)
     fades: list[tuple[float, float, str]] = field(default_factory=list)
     whistles_s: list[tuple[float, float]] = field(default_factory=list)
+    applause: list[bool] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -148,9 +151,17 @@ def measure_audio(samples: np.ndarray, sr: int, params: AnalysisParams, n: int) 
         k = np.minimum(np.arange(m) // per, n - 1)
         rms = np.sqrt(np.bincount(k, sq, minlength=n) / np.maximum(np.bincount(k, minlength=n), 1))
     silent = 20 * np.log10(np.maximum(rms, 1e-9)) < -55.0
+    # applause: impulsive sound above 2 kHz through most of the window, well above the room's
+    # floor there, and no voice (speech fricatives are impulsive too)
+    hf_floor = float(np.percentile(a.hf_db, 20))
+    clap = _reduce(idx, a.clap_db.astype(np.float64), n, "median")
+    hf = _reduce(idx, a.hf_db.astype(np.float64), n, "median", default=-120.0)
+    voiced_w = _reduce(idx, voiced, n, "mean")
+    applause = (clap >= APPLAUSE_CREST_DB) & (hf >= hf_floor + APPLAUSE_ABOVE_DB) & (voiced_w < 0.2)
     return {
-        "has_audio": True, "level_db": level, "peak_db": _reduce(idx, a.level_db.astype(np.float64), n, "max"),
-        "voiced": _reduce(idx, voiced, n, "mean"), "voice_snr_db": snr,
+        "has_audio": True, "level_db": level, "applause": applause,
+        "peak_db": _reduce(idx, a.level_db.astype(np.float64), n, "max"),
+        "voiced": voiced_w, "voice_snr_db": snr,
         "tonal": _reduce(idx, (a.voicing >= 0.8).astype(np.float64), n, "mean"),
         "silent": silent, "whistle": whistle_w, "level_floor_db": floor,
         "whistles_s": [(round(s, 3), round(e, 3)) for s, e in whistles],
@@ -160,6 +171,7 @@ def measure_audio(samples: np.ndarray, sr: int, params: AnalysisParams, n: int) 
 def empty_audio(n: int) -> dict[str, Any]:
     z = np.zeros(n)
     return {"has_audio": False, "level_db": z, "peak_db": z, "voiced": z, "voice_snr_db": z, "tonal": z,
+            "applause": np.zeros(n, bool),
             "silent": np.zeros(n, bool), "whistle": np.zeros(n, bool), "level_floor_db": 0.0, "whistles_s": []}
 
 
@@ -202,5 +214,5 @@ def analyze_file(path: str | Path, params: AnalysisParams | None = None, *,
         voice_snr_db=fl(audio["voice_snr_db"]), tonal=fl(audio["tonal"]),
         silent=[bool(v) for v in audio["silent"]], whistle=[bool(v) for v in audio["whistle"]],
         level_floor_db=round(float(audio["level_floor_db"]), 3), cuts_s=[round(c, 4) for c in video["cuts_s"]],
-        fades=video["fades"], whistles_s=audio["whistles_s"],
+        fades=video["fades"], whistles_s=audio["whistles_s"], applause=[bool(v) for v in audio["applause"]],
     )
