@@ -13,6 +13,7 @@ import pytest
 from anchor_core.analysis import AnalysisParams, analyze_event, analyze_file
 from anchor_core.analysis.shots import detect_cuts
 from anchor_core.errors import MediaError
+from anchor_core.media import decode_audio
 from tests.mediagen import make_clip
 
 
@@ -100,8 +101,8 @@ def test_feature_table_has_the_contract_columns_for_every_angle(analysed_demo):
     for col in ("speech", "crowd_energy", "visual_complexity"):
         assert f[col].min() >= 0 and f[col].max() <= 1
     assert f.filter(pl.col("description") != "").height == f.height
-    # nobody claps in the demo match: the roar at the bursts is not applause
-    assert not any("applause" in ev for ev in f["audio_events"].to_list())
+    # nobody claps and no band plays in the demo match: the roar at the bursts is neither
+    assert not any("applause" in ev or "music" in ev for ev in f["audio_events"].to_list())
 
 
 @pytest.mark.parametrize("name", ["wide", "closeup", "crowd"])
@@ -276,3 +277,25 @@ def test_applause_is_told_apart_from_a_roar_and_from_room_noise(tmp_path):
 
     events = event_features({"v": m})["audio_events"].to_list()
     assert all("applause" in events[k] for k in flagged)
+
+
+def test_music_is_called_music_not_speech_or_applause(tmp_path, demo_media):
+    from anchor_core.media.encode import RawVideoWriter, write_wav
+
+    media, truth = demo_media
+    sr = 16000
+    song = decode_audio(media / truth["music"]["file"], sr)[: 12 * sr]
+    rng = np.random.default_rng(2)
+    room = 0.01 * rng.standard_normal(4 * sr)
+    wav = write_wav(tmp_path / "m.wav", np.concatenate([room, 0.8 * song, room]).astype(np.float32), sr)
+    clip = tmp_path / "band.mp4"
+    with RawVideoWriter(clip, width=160, height=90, fps=10, audio_wav=wav) as w:
+        for _ in range(200):
+            w.write(np.full((90, 160, 3), 60, np.uint8))
+    m = analyze_file(clip)
+    assert [k for k, v in enumerate(m.music) if v] == list(range(2, 8))  # 4-16 s
+    from anchor_core.analysis import event_features
+
+    events = event_features({"v": m})["audio_events"].to_list()
+    assert all("music" in events[k] and "speech" not in events[k] and "applause" not in events[k]
+               for k in range(2, 8))

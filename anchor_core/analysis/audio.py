@@ -25,6 +25,8 @@ class AudioSeries:
     total_db: np.ndarray
     clap_db: np.ndarray  # peak-to-median of 4 ms energies above 2 kHz: hands clapping, not a roar
     hf_db: np.ndarray  # level above 2 kHz
+    stable: np.ndarray  # log-spectrum likeness to the frame 64 ms later (held notes, steady sounds)
+    stable_white: np.ndarray  # the same after removing the recording's usual spectrum (held notes only)
 
 
 def _db(x: np.ndarray) -> np.ndarray:
@@ -47,7 +49,8 @@ def audio_frames(samples: np.ndarray, sr: int, *, block_frames: int = 2048) -> A
     w_ac = w_ac / w_ac[0]
     sub = max(1, int(round(400 / (freqs[1] - freqs[0]))))  # a ~400 Hz band inside 2-4 kHz
     out: dict[str, list[np.ndarray]] = {k: [] for k in ("level", "voice", "voicing", "whistle", "wdb", "flat",
-                                                        "total")}
+                                                        "total", "stable", "white")}
+    music_band = (freqs >= 100) & (freqs < 4000)
     for b0 in range(0, n, block_frames):
         m = min(block_frames, n - b0)
         idx = (b0 + np.arange(m))[:, None] * hop + np.arange(n_fft)[None, :]
@@ -71,11 +74,25 @@ def audio_frames(samples: np.ndarray, sr: int, *, block_frames: int = 2048) -> A
         dominance = band_e / (p[:, bands["level"]].sum(axis=1) + band_e + 1e-12) * 2.0
         out["whistle"].append((narrow / band_e * np.minimum(dominance, 1.0)).astype(np.float32))
         out["wdb"].append(_db(band_e / n_fft))
+        logp = np.log(p[:, music_band] + 1e-10)
+        out["stable"].append(_lag_similarity(logp))
+        out["white"].append(_lag_similarity(logp - np.median(logp, axis=0, keepdims=True)))
     cat = {k: (np.concatenate(v) if v else np.zeros(0, np.float32)) for k, v in out.items()}
     times = (np.arange(n) * hop + n_fft / 2) / sr
     clap, hf = clap_frames(x, sr, n, hop, n_fft)
     return AudioSeries(times, cat["level"], cat["voice"], cat["voicing"], cat["whistle"], cat["wdb"],
-                       cat["flat"], cat["total"], clap, hf)
+                       cat["flat"], cat["total"], clap, hf, cat["stable"], cat["white"])
+
+
+def _lag_similarity(logp: np.ndarray, lag: int = 2) -> np.ndarray:
+    """Cosine likeness of each frame's (mean-removed) log spectrum to the one `lag` frames later
+    (two hops: no overlap, so plain noise scores near its spectral colour only)."""
+    x = logp - logp.mean(axis=1, keepdims=True)
+    x = x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-9)
+    if len(x) <= lag:
+        return np.zeros(len(x), np.float32)
+    sim = np.einsum("ij,ij->i", x[:-lag], x[lag:])
+    return np.concatenate([sim, np.repeat(sim[-1:], lag)]).astype(np.float32)
 
 
 def clap_frames(x: np.ndarray, sr: int, n: int, hop: int, n_fft: int, *, sub_s: float = 0.004,

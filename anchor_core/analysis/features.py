@@ -99,10 +99,11 @@ def angle_features(video_id: str, m: AngleMeasures, params: AnalysisParams, moti
                 ev.append("cheer")
             if m.whistle[k]:
                 ev.append("whistle")
-            if speech[k] >= 0.3:
+            music = bool(m.music and m.music[k])
+            if music:
+                ev.append("music")  # sung or played: not someone speaking
+            elif speech[k] >= 0.3:
                 ev.append("speech")
-            if m.tonal[k] >= 0.8 and speech[k] < 0.3:
-                ev.append("music")
             if not ev and crowd[k] < BREAK_CROWD and action[k] < BREAK_ACTION:
                 ev.append("break")  # play has stopped: the crowd at its quiet floor, nobody speaking
         if luma[k] < params.dark_luma:

@@ -24,6 +24,8 @@ from .shots import detect_cuts, detect_fades
 Progress = Callable[[float, float, str], None]
 APPLAUSE_CREST_DB = 3.5  # a roar, wind or rain stays near 1-2 dB; hands of up to ~100 people clap above
 APPLAUSE_ABOVE_DB = 8.0
+MUSIC_STABLE = 0.75  # music ~0.85; speech, crowd and room noise 0.1-0.55
+MUSIC_STABLE_WHITE = 0.3  # music ~0.55; steady noise ~0.05
 
 
 @dataclass
@@ -45,7 +47,6 @@ class AngleMeasures:
     peak_db: list[float]
     voiced: list[float]  # share of frames with a voice-pitch periodicity
     voice_snr_db: list[float]
-    tonal: list[float]  # share of strongly periodic frames (music, sustained tones)
     silent: list[bool]
     whistle: list[bool]
     level_floor_db: float = 0.0
@@ -53,6 +54,7 @@ class AngleMeasures:
     fades: list[tuple[float, float, str]] = field(default_factory=list)
     whistles_s: list[tuple[float, float]] = field(default_factory=list)
     applause: list[bool] = field(default_factory=list)
+    music: list[bool] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -157,12 +159,17 @@ def measure_audio(samples: np.ndarray, sr: int, params: AnalysisParams, n: int) 
     clap = _reduce(idx, a.clap_db.astype(np.float64), n, "median")
     hf = _reduce(idx, a.hf_db.astype(np.float64), n, "median", default=-120.0)
     voiced_w = _reduce(idx, voiced, n, "mean")
-    applause = (clap >= APPLAUSE_CREST_DB) & (hf >= hf_floor + APPLAUSE_ABOVE_DB) & (voiced_w < 0.2)
+    # music: the spectrum holds still from frame to frame (notes), and does so in its own way,
+    # not merely in the room's usual colour (a fan, a roar)
+    held = (_reduce(idx, a.stable.astype(np.float64), n, "median") >= MUSIC_STABLE) & (
+        _reduce(idx, a.stable_white.astype(np.float64), n, "median") >= MUSIC_STABLE_WHITE)
+    # ...and for more than one window: a long whistle or a held horn is a tone, not music
+    music = held & (np.concatenate([[False], held[:-1]]) | np.concatenate([held[1:], [False]]))
+    applause = (clap >= APPLAUSE_CREST_DB) & (hf >= hf_floor + APPLAUSE_ABOVE_DB) & (voiced_w < 0.2) & ~music
     return {
-        "has_audio": True, "level_db": level, "applause": applause,
+        "has_audio": True, "level_db": level, "applause": applause, "music": music,
         "peak_db": _reduce(idx, a.level_db.astype(np.float64), n, "max"),
         "voiced": voiced_w, "voice_snr_db": snr,
-        "tonal": _reduce(idx, (a.voicing >= 0.8).astype(np.float64), n, "mean"),
         "silent": silent, "whistle": whistle_w, "level_floor_db": floor,
         "whistles_s": [(round(s, 3), round(e, 3)) for s, e in whistles],
     }
@@ -170,8 +177,8 @@ def measure_audio(samples: np.ndarray, sr: int, params: AnalysisParams, n: int) 
 
 def empty_audio(n: int) -> dict[str, Any]:
     z = np.zeros(n)
-    return {"has_audio": False, "level_db": z, "peak_db": z, "voiced": z, "voice_snr_db": z, "tonal": z,
-            "applause": np.zeros(n, bool),
+    return {"has_audio": False, "level_db": z, "peak_db": z, "voiced": z, "voice_snr_db": z,
+            "applause": np.zeros(n, bool), "music": np.zeros(n, bool),
             "silent": np.zeros(n, bool), "whistle": np.zeros(n, bool), "level_floor_db": 0.0, "whistles_s": []}
 
 
@@ -211,8 +218,9 @@ def analyze_file(path: str | Path, params: AnalysisParams | None = None, *,
         luma=fl(video["luma"]), detail=fl(video["detail"]), faces=[int(v) for v in video["faces"]],
         cut=[bool(v) for v in video["cut"]], fade=[bool(v) for v in video["fade"]],
         level_db=fl(audio["level_db"]), peak_db=fl(audio["peak_db"]), voiced=fl(audio["voiced"]),
-        voice_snr_db=fl(audio["voice_snr_db"]), tonal=fl(audio["tonal"]),
+        voice_snr_db=fl(audio["voice_snr_db"]),
         silent=[bool(v) for v in audio["silent"]], whistle=[bool(v) for v in audio["whistle"]],
         level_floor_db=round(float(audio["level_floor_db"]), 3), cuts_s=[round(c, 4) for c in video["cuts_s"]],
         fades=video["fades"], whistles_s=audio["whistles_s"], applause=[bool(v) for v in audio["applause"]],
+        music=[bool(v) for v in audio["music"]],
     )

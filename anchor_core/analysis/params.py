@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass
 
 # Bump when the measurements change meaning, so cached features are recomputed.
-ANALYZER_VERSION = "local-2"
+ANALYZER_VERSION = "local-3"
 
 
 @dataclass(frozen=True)
