@@ -10,7 +10,7 @@ with app.setup:
     import marimo as mo
     import polars as pl
 
-    from anchor_core.analysis import analyze_event, event_time_features
+    from anchor_core.analysis import analyze_event
     from anchor_core.catalog import Catalog
     from anchor_core.catalog import events as events_repo
     from anchor_core.catalog import products as products_repo
@@ -23,6 +23,7 @@ with app.setup:
     from anchor_core.reels.api import make_reel
     from anchor_core.reels.rank import VIBES
     from anchor_core.render.api import preview_ads, render_event
+    from anchor_core.render.inputs import features_event_time, synced_angles
     from anchor_core.store import open_store
     from anchor_core.sync.api import sync_event
     from anchor_core.timeline.api import load_event_inputs
@@ -134,7 +135,6 @@ def sync_run(event_id, set_refresh, settings, sync_btn):
     mo.stop(not sync_btn.value)
     with Catalog(settings.catalog_path) as _cat, mo.status.progress_bar(total=100, title="Syncing") as _bar:
         _progress = bar_progress(_bar)
-
         sync_event(_cat, open_store(settings), event_id, progress=_progress)
     set_refresh(lambda n: n + 1)
     return
@@ -171,7 +171,6 @@ def analysis_run(analyze_btn, event_id, reanalyze, set_refresh, settings):
     mo.stop(not analyze_btn.value)
     with Catalog(settings.catalog_path) as _cat, mo.status.progress_bar(total=100, title="Analysing") as _bar:
         _aprogress = bar_progress(_bar)
-
         _ex = make_executor(settings, max_workers=2)
         try:
             analyze_event(_cat, open_store(settings), event_id, executor=_ex, progress=_aprogress,
@@ -186,7 +185,7 @@ def analysis_run(analyze_btn, event_id, reanalyze, set_refresh, settings):
 def analysis_view(event_id, get_refresh, settings):
     get_refresh()
     with Catalog(settings.catalog_path) as _cat:
-        _feats = event_time_features(_cat, event_id)
+        _feats = features_event_time(_cat, synced_angles(_cat, open_store(settings), event_id)[0])
     mo.stop(_feats.height == 0, mo.md("No features yet: press **Analyse angles**."))
     _angles = _feats.select("video_id", "angle_type").unique(maintain_order=True)
     _overview = _feats.group_by("video_id", "angle_type").agg(
@@ -319,7 +318,6 @@ def render_run(event_id, media_url, render_btn, set_refresh, settings):
     mo.stop(not render_btn.value)
     with Catalog(settings.catalog_path) as _cat, mo.status.progress_bar(total=100, title="Rendering") as _bar:
         _progress = bar_progress(_bar)
-
         _r = render_event(_cat, open_store(settings), settings, event_id, progress=_progress)
     set_refresh(lambda n: n + 1)
     mo.vstack([mo.md(f"Master: `{_r.object_key}` ({_r.result.duration_s:.1f} s, {_r.ads} ads)"),

@@ -188,9 +188,9 @@ def test_a_file_without_audio_gets_video_features_and_empty_audio_features(tmp_p
     m = analyze_file(clip)
     assert not m.has_audio
     assert len(m.t_ms) == 3 and sum(m.motion) > 0
-    from anchor_core.analysis import event_features
+    from anchor_core.analysis import feature_table
 
-    f = event_features({"v": m})
+    f = feature_table({"v": m})
     assert f["speech"].sum() == 0 and f["crowd_energy"].sum() == 0
     assert f["audio_events"].to_list() == [[], [], []]
     assert f["action_intensity"].max() > 0
@@ -273,9 +273,9 @@ def test_applause_is_told_apart_from_a_roar_and_from_room_noise(tmp_path):
     m = analyze_file(clip)
     flagged = [k for k, a in enumerate(m.applause) if a]
     assert flagged == [2, 3], flagged  # 4-8 s, and neither the roar (8-12 s) nor the room
-    from anchor_core.analysis import event_features
+    from anchor_core.analysis import feature_table
 
-    events = event_features({"v": m})["audio_events"].to_list()
+    events = feature_table({"v": m})["audio_events"].to_list()
     assert all("applause" in events[k] for k in flagged)
 
 
@@ -294,8 +294,8 @@ def test_music_is_called_music_not_speech_or_applause(tmp_path, demo_media):
             w.write(np.full((90, 160, 3), 60, np.uint8))
     m = analyze_file(clip)
     assert [k for k, v in enumerate(m.music) if v] == list(range(2, 8))  # 4-16 s
-    from anchor_core.analysis import event_features
+    from anchor_core.analysis import feature_table
 
-    events = event_features({"v": m})["audio_events"].to_list()
+    events = feature_table({"v": m})["audio_events"].to_list()
     assert all("music" in events[k] and "speech" not in events[k] and "applause" not in events[k]
                for k in range(2, 8))

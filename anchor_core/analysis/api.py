@@ -16,7 +16,7 @@ from ..catalog.events import advance_event_status, get_event
 from ..errors import MediaError, NotFoundError
 from ..executor import SerialExecutor
 from ..store import LocalStore
-from .features import event_features
+from .features import feature_table
 from .measure import AngleMeasures, analyze_file
 from .params import AnalysisParams, cache_key
 from .store import cached_measures, save_features
@@ -60,7 +60,7 @@ def analyze_event(cat: Catalog, store: LocalStore, event_id: str, *, params: Ana
             measures[v.id] = hit
         else:
             todo.append(v)
-    cached = [v for v in measures]
+    cached = list(measures)
     advance_event_status(cat, event_id, "analyzing")
     for v in todo:
         videos_repo.set_video_status(cat, v.id, "analyzing")
@@ -99,7 +99,7 @@ def analyze_event(cat: Catalog, store: LocalStore, event_id: str, *, params: Ana
     if not measures:
         advance_event_status(cat, event_id, "failed")
         raise MediaError("no angle could be analysed: " + "; ".join(failed.values()))
-    feats = event_features(measures, params)
+    feats = feature_table(measures, params)
     save_features(cat, feats, new_runs)
     for vid in new_runs:
         videos_repo.set_video_status(cat, vid, "analyzed")
@@ -130,12 +130,3 @@ def analysis_summary(result: AnalysisResult, videos: list[Any]) -> pl.DataFrame:
 
 
 
-
-def event_time_features(cat: Catalog, event_id: str) -> pl.DataFrame:
-    """The event's features with each window's start in event time (`t_event_s`; unsynced angles
-    are placed at their own time) and the angle type, for plots."""
-    return cat.frame(
-        "SELECT f.*, v.angle_type, coalesce(v.sync_offset_s, 0) + f.t_ms / 1000.0"
-        " * (1 + coalesce(v.sync_drift_ppm, 0) * 1e-6) AS t_event_s"
-        " FROM features f JOIN videos v ON v.id = f.video_id WHERE v.event_id = ? ORDER BY f.video_id, f.t_ms",
-        [event_id])

@@ -155,7 +155,7 @@ def _describe(scene_type: str, events: list[str], faces: int, action: float, key
     return ", ".join(words)
 
 
-def event_features(measures: dict[str, AngleMeasures], params: AnalysisParams | None = None) -> pl.DataFrame:
+def feature_table(measures: dict[str, AngleMeasures], params: AnalysisParams | None = None) -> pl.DataFrame:
     """The contract's feature table for every angle of one event (one row per angle per window)."""
     params = params or AnalysisParams()
     scale = event_motion_scale(list(measures.values()))

@@ -93,7 +93,8 @@ def _reduce(idx: np.ndarray, values: np.ndarray, n: int, how: str, default: floa
 def window_count(duration_s: float, window_s: float) -> int:
     """Whole windows, plus the last partial one when it holds at least half a window."""
     full = int(duration_s // window_s)
-    return full + (1 if duration_s - full * window_s >= window_s / 2 else 0) or (1 if duration_s > 0 else 0)
+    n = full + (1 if duration_s - full * window_s >= window_s / 2 else 0)
+    return max(n, 1) if duration_s > 0 else 0
 
 
 def measure_video(vs: FrameSeries, params: AnalysisParams, n: int) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from ..catalog.music import list_music
 from ..config import Settings
 from ..errors import NotFoundError, ValidationError
 from ..executor import make_executor
-from ..render.inputs import synced_angles
+from ..render.inputs import features_event_time, synced_angles
 from ..render.master import MasterInputs, render_master
 from ..render.plan import AngleSource, OutputFormat, Segment
 from ..store import LocalStore, output_key
@@ -34,24 +34,6 @@ class ReelResult:
     path: str
     moments: list[Moment]
     duration_s: float
-
-
-def reel_features(cat: Catalog, angles: dict[str, AngleSource]) -> pl.DataFrame:
-    """Every feature column plus the window start in event time."""
-    ids = list(angles)
-    if not ids:
-        return pl.DataFrame()
-    f = cat.frame(f"SELECT * FROM features WHERE video_id IN ({', '.join('?' for _ in ids)}) ORDER BY video_id, t_ms",
-                  list(ids))
-    if f.height == 0:
-        return f
-    off = {k: a.offset_s for k, a in angles.items()}
-    drift = {k: a.drift_ppm for k, a in angles.items()}
-    return f.with_columns(
-        (pl.col("video_id").replace_strict(off, return_dtype=pl.Float64)
-         + pl.col("t_ms") / 1000.0 * (1 + pl.col("video_id").replace_strict(drift, return_dtype=pl.Float64) * 1e-6)
-         ).alias("t_event_s")
-    )
 
 
 def plan_reel(feats: pl.DataFrame, query: str, vibe: str, duration_s: float) -> list[Moment]:
@@ -92,7 +74,7 @@ def make_reel(
     fmt = fmt or OutputFormat()
     events_repo.get_event(cat, event_id)
     angles, aspect, _ = synced_angles(cat, store, event_id)
-    moments = plan_reel(reel_features(cat, angles), query, vibe, duration_s)
+    moments = plan_reel(features_event_time(cat, angles), query, vibe, duration_s)
     music = list_music(cat, event_id)
     inputs = reel_inputs(moments, angles, aspect, str(store.path_for(music[0].object_key)) if music else None)
     reel_id = new_id("reel")

@@ -8,7 +8,6 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..ads.api import AdSlot, generate_ads
 from ..catalog import Catalog
@@ -18,9 +17,16 @@ from ..catalog.music import list_music
 from ..config import Settings
 from ..executor import make_executor
 from ..store import LocalStore, output_key
-from .inputs import choose_audio_master, features_event_time, latest_timeline, music_gain_curve, synced_angles
+from .inputs import (
+    TimelineData,
+    choose_audio_master,
+    features_event_time,
+    latest_timeline,
+    music_gain_curve,
+    synced_angles,
+)
 from .master import MasterInputs, RenderResult, render_master
-from .plan import OutputFormat
+from .plan import AdBreak, AngleSource, OutputFormat
 
 Progress = Callable[[float, float, str], None]
 
@@ -35,7 +41,8 @@ class EventRender:
     audio_master: str
 
 
-def _slot_ads(cat: Catalog, store: LocalStore, event_id: str, tl: Any, angles: Any, fmt: OutputFormat) -> list[Any]:
+def _slot_ads(cat: Catalog, store: LocalStore, event_id: str, tl: TimelineData, angles: dict[str, AngleSource],
+              fmt: OutputFormat) -> list[AdBreak]:
     slots = [AdSlot(i, s, d) for i, s, d, _ in tl.ad_slots]
     return generate_ads(cat, store, event_id, tl.timeline_id, slots, tl.segments, angles, fmt)
 

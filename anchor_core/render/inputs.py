@@ -71,19 +71,21 @@ def synced_angles(cat: Catalog, store: LocalStore, event_id: str) -> tuple[dict[
 
 
 def features_event_time(cat: Catalog, angles: dict[str, AngleSource]) -> pl.DataFrame:
-    """Feature rows with their window start in event time (sync applied)."""
+    """Every feature column of the angles, plus each window's start in event time (sync applied)
+    and the angle type: what the render, the reels and the notebook's plots read."""
     if not angles:
         return pl.DataFrame()
     ids = list(angles)
-    f = cat.frame(
-        "SELECT video_id, t_ms, action_intensity, speech, crowd_energy FROM features WHERE video_id IN "
-        f"({', '.join('?' for _ in ids)}) ORDER BY video_id, t_ms", list(ids),
-    )
+    f = cat.frame(f"SELECT * FROM features WHERE video_id IN ({', '.join('?' for _ in ids)}) ORDER BY video_id, t_ms",
+                  list(ids))
     if f.height == 0:
-        return f.with_columns(pl.lit(0.0).alias("t_event_s"))
-    off = pl.col("video_id").replace_strict({k: a.offset_s for k, a in angles.items()}, return_dtype=pl.Float64)
-    drift = pl.col("video_id").replace_strict({k: a.drift_ppm for k, a in angles.items()}, return_dtype=pl.Float64)
-    return f.with_columns((off + pl.col("t_ms") / 1000.0 * (1 + drift * 1e-6)).alias("t_event_s"))
+        return f.with_columns(pl.lit(0.0).alias("t_event_s"), pl.lit("").alias("angle_type"))
+    vid = pl.col("video_id")
+    off = vid.replace_strict({k: a.offset_s for k, a in angles.items()}, return_dtype=pl.Float64)
+    drift = vid.replace_strict({k: a.drift_ppm for k, a in angles.items()}, return_dtype=pl.Float64)
+    return f.with_columns((off + pl.col("t_ms") / 1000.0 * (1 + drift * 1e-6)).alias("t_event_s"),
+                          vid.replace_strict({k: a.angle_type for k, a in angles.items()},
+                                             return_dtype=pl.Utf8).alias("angle_type"))
 
 
 def choose_audio_master(angles: dict[str, AngleSource], rates: dict[str, int], feats: pl.DataFrame,
