@@ -130,7 +130,8 @@ def snap_to_beats(cuts_s: list[float] | np.ndarray, beats_s: list[float] | np.nd
         b = min(cands, key=lambda x: abs(x - c))
         prev = out[-1] if out else start_s
         nxt = cuts[k + 1] if k + 1 < len(cuts) else (end_s if end_s is not None else float("inf"))
-        longer = max(b - prev, nxt - b) > max_segment_s + 1e-9 and max(b - prev, nxt - b) > max(c - prev, nxt - c)
+        # each neighbour on its own: it may not grow past the maximum (one already past may shrink)
+        longer = (b - prev > max_segment_s + 1e-9 and b > c) or (nxt - b > max_segment_s + 1e-9 and b < c)
         if abs(b - c) <= tolerance_s and b - prev >= min_segment_s - 1e-9 and nxt - b >= min_segment_s - 1e-9 \
                 and not longer and (allowed is None or allowed(k, float(b))):
             out.append(float(b))
