@@ -17,8 +17,9 @@ demo: $(STAMP)
 	$(BIN)/anchor demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check anchor_core tests bench notebooks
+	$(BIN)/ruff check anchor_core anchor_app tests bench notebooks
 	$(BIN)/mypy anchor_core
+	$(BIN)/marimo check notebooks/
 
 test: lint
 	$(BIN)/python -m pytest -n 2 -q

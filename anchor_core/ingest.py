@@ -23,7 +23,7 @@ from .catalog.ids import new_id
 from .catalog.status import check_angle_type
 from .errors import IngestError, MediaError
 from .media import MediaProbe, probe, run_ffmpeg
-from .store import LocalStore, music_key, safe_ext, video_key
+from .store import ObjectStore, music_key, safe_ext, video_key
 
 Progress = Callable[[int, int | None], None]
 HASH_CHUNK = 8 << 20
@@ -39,8 +39,9 @@ class IngestResult:
 
 
 def ingest_video(
-    cat: Catalog, store: LocalStore, event_id: str, src: str | Path | BinaryIO, *, angle_type: str,
+    cat: Catalog, store: ObjectStore, event_id: str, src: str | Path | BinaryIO, *, angle_type: str,
     name: str | None = None, progress: Progress | None = None, scratch: str | Path | None = None,
+    ffmpeg: str | None = None,
 ) -> IngestResult:
     """Add one angle to an event from a path or a binary stream."""
     check_angle_type(angle_type)
@@ -50,7 +51,7 @@ def ingest_video(
         existing = videos_repo.find_by_hash(cat, event_id, digest)
         if existing:
             return IngestResult(existing.id, "video", False, existing.object_key, None)
-        info = check_playable(path, display, want_video=True)
+        info = check_playable(path, display, want_video=True, ffmpeg=ffmpeg)
         video_id = new_id("vid")
         key = video_key(event_id, video_id, safe_ext(display, "mp4"))
         _advance(cat, event_id, "uploading")
@@ -69,8 +70,9 @@ def ingest_video(
 
 
 def ingest_music(
-    cat: Catalog, store: LocalStore, event_id: str, src: str | Path | BinaryIO, *,
+    cat: Catalog, store: ObjectStore, event_id: str, src: str | Path | BinaryIO, *,
     name: str | None = None, progress: Progress | None = None, scratch: str | Path | None = None,
+    ffmpeg: str | None = None,
 ) -> IngestResult:
     """Add the event's music track (audio only is expected; a video's audio is accepted too)."""
     events_repo.get_event(cat, event_id)
@@ -79,7 +81,7 @@ def ingest_music(
         existing = music_repo.find_music_by_hash(cat, event_id, digest)
         if existing:
             return IngestResult(existing.id, "music", False, existing.object_key, None)
-        info = check_playable(path, display, want_video=False)
+        info = check_playable(path, display, want_video=False, ffmpeg=ffmpeg)
         music_id = new_id("mus")
         key = music_key(event_id, music_id, safe_ext(display, "m4a"))
         store.put_file(key, path, progress=progress)
@@ -95,13 +97,13 @@ def ingest_music(
         return IngestResult(music_id, "music", True, key, info)
 
 
-def check_playable(path: Path, display: str, *, want_video: bool) -> MediaProbe:
+def check_playable(path: Path, display: str, *, want_video: bool, ffmpeg: str | None = None) -> MediaProbe:
     """Probe and trial-decode; turn every failure into an IngestError that says what to do."""
     label = Path(display).name
     if _looks_like_text(path):
         raise IngestError(f"{label} is a text file, not a media file (was it renamed?). Nothing was stored.")
     try:
-        info = probe(path)
+        info = probe(path, ffmpeg=ffmpeg)
     except MediaError as exc:
         raise IngestError(f"{label}: {_reason(exc)}. Nothing was stored; export the file again and retry.") from exc
     if want_video and info.video is None:
@@ -113,11 +115,11 @@ def check_playable(path: Path, display: str, *, want_video: bool) -> MediaProbe:
         raise IngestError(f"{label} has no audio track; music must contain audio.")
     if info.video is not None and (info.video.width < 16 or info.video.height < 16):
         raise IngestError(f"{label}: the video stream has no usable picture size.")
-    _trial_decode(path, label, info)
+    _trial_decode(path, label, info, ffmpeg)
     return info
 
 
-def _trial_decode(path: Path, label: str, info: MediaProbe) -> None:
+def _trial_decode(path: Path, label: str, info: MediaProbe, ffmpeg: str | None) -> None:
     """Decode the first and last second: containers can be intact around broken data."""
     tail = max(0.0, info.duration_s - 1.0)
     for start in sorted({0.0, tail}):
@@ -125,7 +127,7 @@ def _trial_decode(path: Path, label: str, info: MediaProbe) -> None:
         args += ["-map", "0:v:0"] if info.video is not None else ["-map", "0:a:0"]
         args += ["-f", "null", "-"]
         try:
-            proc = run_ffmpeg(args, path=path, what="trial decode failed")
+            proc = run_ffmpeg(args, path=path, what="trial decode failed", ffmpeg=ffmpeg)
         except MediaError as exc:
             raise IngestError(f"{label}: cannot be decoded ({_reason(exc)}). Nothing was stored.") from exc
         err = proc.stderr.decode("utf-8", "replace").strip()

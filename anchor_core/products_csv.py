@@ -18,7 +18,7 @@ from pathlib import Path
 from .catalog import Catalog
 from .catalog import products as products_repo
 from .errors import ValidationError
-from .store import LocalStore, product_image_key, safe_ext
+from .store import ObjectStore, product_image_key, safe_ext
 
 MAX_TITLE = 200
 ALIASES = {
@@ -103,7 +103,7 @@ def read_shopify_csv(csv_path: str | Path) -> tuple[list[_Draft], list[str]]:
     return [d for d in drafts.values() if d.title], problems
 
 
-def import_shopify_csv(cat: Catalog, store: LocalStore, csv_path: str | Path, *, source: str = "csv") -> ImportReport:
+def import_shopify_csv(cat: Catalog, store: ObjectStore, csv_path: str | Path, *, source: str = "csv") -> ImportReport:
     csv_path = Path(csv_path)
     base = csv_path.parent.resolve()
     drafts, skipped = read_shopify_csv(csv_path)

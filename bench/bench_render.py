@@ -41,7 +41,7 @@ def master_vs_transcode(media: Path, truth: dict, fmt: OutputFormat) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings, cat, store, demo = demo_home(media, Path(tmp) / "home")
         write_truth_sync(cat, demo.videos, truth)
-        write_timeline(cat, demo.event_id, demo.videos, truth["event_duration_s"])
+        write_timeline(cat, demo.event_id, demo.videos, truth)
         advance_event_status(cat, demo.event_id, "analyzing", "analyzed")
         t0 = time.perf_counter()
         r = render_event(cat, store, settings, demo.event_id, fmt=fmt)

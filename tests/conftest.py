@@ -79,7 +79,7 @@ RENDER_FMT = None  # set below (import cost kept out of collection of unrelated 
 
 
 def _render_fmt():
-    from anchor_core.render.plan import OutputFormat
+    from anchor_core.render import OutputFormat
 
     return OutputFormat(width=640, height=360, fps=30.0, preset="ultrafast")
 
@@ -91,16 +91,24 @@ RENDER_FMT = _render_fmt()
 def rendered_demo(demo_media, tmp_path_factory):
     """The demo event with truth sync, truth features, a hand-written timeline and a rendered master."""
     from anchor_core.catalog.events import advance_event_status
-    from anchor_core.render.api import render_event
-    from tests.demo_event import demo_home, insert_features, truth_features, write_timeline, write_truth_sync
+    from anchor_core.render import render_event
+    from tests.demo_event import (
+        demo_home,
+        event_shift,
+        insert_features,
+        truth_features,
+        write_timeline,
+        write_truth_sync,
+    )
 
     media, truth = demo_media
     home = tmp_path_factory.mktemp("render-home")
     settings, cat, store, demo = demo_home(media, home)
     write_truth_sync(cat, demo.videos, truth)
     insert_features(cat, truth_features(truth, demo.videos))
-    write_timeline(cat, demo.event_id, demo.videos, truth["event_duration_s"])
+    write_timeline(cat, demo.event_id, demo.videos, truth)
     advance_event_status(cat, demo.event_id, "analyzing", "analyzed")
     r = render_event(cat, store, settings, demo.event_id, fmt=RENDER_FMT)
-    yield {"truth": truth, "render": r, "cat": cat, "demo": demo, "home": home, "settings": settings, "store": store}
+    yield {"truth": truth, "render": r, "cat": cat, "demo": demo, "home": home, "settings": settings, "store": store,
+           "shift": event_shift(truth)}
     cat.close()

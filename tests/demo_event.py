@@ -33,21 +33,32 @@ def write_truth_sync(cat: Catalog, videos: dict[str, str], truth: dict[str, Any]
                 " sync_method='truth' WHERE id=?", [a["offset_s"], a["drift_ppm"], vid])
 
 
-def write_timeline(cat: Catalog, event_id: str, videos: dict[str, str], duration_s: float) -> str:
+def event_shift(truth: dict[str, Any]) -> float:
+    """Event time minus reference time: event time 0 is the earliest footage (the crowd phone
+    starts before the wide reference), so the truth's reference times move by this much."""
+    return -min(0.0, *(a["offset_s"] for a in truth["angles"].values()))
+
+
+def write_timeline(cat: Catalog, event_id: str, videos: dict[str, str], truth: dict[str, Any]) -> str:
+    """The hand-written edit (SEGMENTS etc. are in reference time) on the event clock: the
+    footage before the reference starts is the crowd phone's."""
     tid = new_id("tl")
+    k = event_shift(truth)
+    segments = ([(0.0, k, "crowd")] if k else []) + [(a + k, b + k, n) for a, b, n in SEGMENTS]
+    ms = lambda t: int(round(t * 1000))  # noqa: E731
     with cat.transaction() as cur:
         cur.execute("INSERT INTO timelines (id, event_id, strategy, inputs_hash, duration_ms) VALUES (?,?,?,?,?)",
-                    [tid, event_id, "hand", "test", int(duration_s * 1000)])
-        for i, (a, b, name) in enumerate(SEGMENTS):
+                    [tid, event_id, "hand", "test", ms(truth["event_duration_s"] + k)])
+        for i, (a, b, name) in enumerate(segments):
             cur.execute("INSERT INTO timeline_segments VALUES (?,?,?,?,?,?,?)",
-                        [tid, i, int(a * 1000), int(b * 1000), videos[name], name, 1.0])
+                        [tid, i, ms(a), ms(b), videos[name], name, 1.0])
         for i, (s, d, f) in enumerate(ZOOMS):
-            cur.execute("INSERT INTO timeline_zooms VALUES (?,?,?,?,?,?)",
-                        [tid, i, int(s * 1000), int(d * 1000), f, videos["wide"]])
+            cur.execute("INSERT INTO timeline_zooms VALUES (?,?,?,?,?,?)", [tid, i, ms(s + k), ms(d), f, videos["wide"]])
         for i, (s, d, sc) in enumerate(AD_SLOTS):
-            cur.execute("INSERT INTO timeline_ad_slots VALUES (?,?,?,?,?)", [tid, i, int(s * 1000), int(d * 1000), sc])
+            cur.execute("INSERT INTO timeline_ad_slots VALUES (?,?,?,?,?)", [tid, i, ms(s + k), ms(d), sc])
         for i, (s, title) in enumerate(CHAPTERS):
-            cur.execute("INSERT INTO timeline_chapters VALUES (?,?,?,?,?)", [tid, i, int(s * 1000), title, "highlight"])
+            cur.execute("INSERT INTO timeline_chapters VALUES (?,?,?,?,?)",
+                        [tid, i, ms(s + k) if s else 0, title, "highlight"])
     return tid
 
 

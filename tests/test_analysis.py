@@ -218,12 +218,12 @@ def test_a_damaged_angle_is_reported_and_the_others_are_analysed(tmp_path, demo_
 
 
 def test_timeline_on_analysed_demo_follows_bursts_with_the_closeup_and_breaks_for_an_ad(analysed_demo):
-    from anchor_core.timeline.api import timeline_event
+    from anchor_core.timeline import timeline_event
     from tests.demo_event import write_truth_sync
 
     cat, demo, truth = analysed_demo["cat"], analysed_demo["demo"], analysed_demo["truth"]
     write_truth_sync(cat, demo.videos, truth)
-    _, tl = timeline_event(cat, analysed_demo["store"], demo.event_id)
+    _, tl = timeline_event(cat, demo.event_id)
     closeup = demo.videos["closeup"]
     for s, e in truth["action_bursts"]:
         on = sum(max(0, min(seg.end_ms, e * 1000) - max(seg.start_ms, s * 1000))

@@ -34,7 +34,7 @@ def served_demo(rendered_demo, tmp_path):
     port = _free_port()
     cmd = [sys.executable, "-m", "anchor_core.cli", "--home", str(rendered_demo["home"]), "serve",
            "--port", str(port), "--password-file", str(pw)]
-    # Its own process group: `anchor serve` runs notebooks/serve.py as a child, which must go too.
+    # Its own process group: `anchor serve` becomes `python -m anchor_app.serve`; anything it starts must go too.
     proc = subprocess.Popen(cmd, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
     base = f"http://127.0.0.1:{port}"

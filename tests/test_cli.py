@@ -43,3 +43,19 @@ def test_ingest_through_the_cli_reports_each_file(tmp_path, capsys):
     assert main(["--home", str(tmp_path / "h"), "event", "show", event_id, "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["videos"][0]["angle_type"] == "stage"
+
+
+def test_starting_the_cli_imports_no_stage():
+    """`anchor --help` stays fast: the parser is built without any stage or heavy library
+    (`python -m bench startup` measures it); choices that live in a stage load with their command."""
+    code = ("import sys; from anchor_core.cli import build_parser; p = build_parser(); "
+            "print(' '.join(sorted(sys.modules))); a = p.parse_args(['timeline', 'E', '--strategy', 'optimal']); "
+            "print(a.strategy, 'anchor_core.timeline.profile' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    first, second = proc.stdout.strip().splitlines()
+    loaded = set(first.split())
+    assert not loaded & {"numpy", "polars", "duckdb", "pyarrow", "scipy", "marimo", "opentimelineio", "numba"}
+    stages = ("ads", "analysis", "catalog", "demo", "executor", "export", "ingest", "media", "music", "reels",
+              "render", "store", "sync", "timeline")
+    assert not [m for m in loaded if m.split(".")[:2] in [["anchor_core", s] for s in stages]]
+    assert second == "optimal True"

@@ -8,16 +8,18 @@ import pytest
 
 from anchor_core.errors import NotFoundError, ValidationError
 from anchor_core.media import probe
-from anchor_core.reels.api import make_reel, plan_reel
-from anchor_core.reels.rank import pick_moments, query_mask, reel_length, vibe_scores
-from anchor_core.render.plan import OutputFormat
+from anchor_core.analysis import EventFeatures, place_features
+from anchor_core.reels import make_reel, pick_moments, plan_reel, query_mask, reel_length, vibe_scores
+from anchor_core.render import OutputFormat
+from anchor_core.sync import Angle
 from tests.demo_event import demo_home, insert_features, truth_features, write_truth_sync
 
 
-def _with_event_time(f: pl.DataFrame, truth, videos) -> pl.DataFrame:
-    off = {vid: truth["angles"][n]["offset_s"] for n, vid in videos.items()}
-    return f.with_columns((pl.col("video_id").replace_strict(off, return_dtype=pl.Float64)
-                           + pl.col("t_ms") / 1000).alias("t_event_s"))
+def _with_event_time(f: pl.DataFrame, truth, videos) -> EventFeatures:
+    """The truth features in reference time (offsets as the truth states them, no shift)."""
+    angles = [Angle(video_id=vid, angle_type=truth["angles"][n]["angle_type"], object_key="", duration_s=1e4,
+                    offset_s=truth["angles"][n]["offset_s"], drift_ppm=0.0) for n, vid in videos.items()]
+    return place_features(f, angles)
 
 
 def test_high_energy_reel_takes_the_bursts_within_budget(demo_media):
@@ -48,14 +50,14 @@ def test_query_restricts_to_matching_windows_and_unmatched_query_is_an_error(dem
     _, truth = demo_media
     videos = {n: n for n in truth["angles"]}
     feats = _with_event_time(truth_features(truth, videos), truth, videos)
-    mask = query_mask(feats, "Commentary!")
+    mask = query_mask(feats.frame, "Commentary!")
     assert mask.any() and not mask.all()
-    moments = pick_moments(feats, vibe_scores(feats, "emotional"), mask, budget_s=20)
+    moments = pick_moments(feats.frame, vibe_scores(feats.frame, "emotional"), mask, budget_s=20)
     assert all(any(s - 2 <= m.start_s <= e for s, e in truth["speech"]) for m in moments)
     with pytest.raises(NotFoundError, match="nothing in the event matches"):
         plan_reel(feats, "zebra", "calm", 20)
     with pytest.raises(ValidationError, match="unknown vibe"):
-        vibe_scores(feats, "angry")
+        vibe_scores(feats.frame, "angry")
 
 
 def test_reel_of_30_s_renders_at_most_30_s_from_the_top_moments(demo_media, tmp_path):

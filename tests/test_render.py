@@ -42,21 +42,22 @@ def _frames(path, start, dur):
 
 def test_master_duration_equals_the_timeline_within_one_frame(rendered):
     info = probe(rendered["render"].path)
-    assert abs(info.duration_s - rendered["truth"]["event_duration_s"]) <= 1 / FMT.fps + 1e-3
+    want = rendered["truth"]["event_duration_s"] + rendered["shift"]  # from the earliest footage
+    assert abs(info.duration_s - want) <= 1 / FMT.fps + 1e-3
     assert info.video is not None and (info.video.width, info.video.height) == (640, 360)
-    assert info.video.frame_count == round(rendered["truth"]["event_duration_s"] * FMT.fps)
+    assert info.video.frame_count == round(want * FMT.fps)
     assert rendered["render"].object_key == f"outputs/{rendered['demo'].event_id}/master.mp4"
 
 
 def test_each_segment_shows_its_angle(rendered):
-    truth = rendered["truth"]
+    truth, k = rendered["truth"], rendered["shift"]
     path = rendered["render"].path
     ad0, ad1 = AD_SLOTS[0][0], AD_SLOTS[0][0] + AD_SLOTS[0][1]
-    for a, b, name in SEGMENTS:
+    for a, b, name in [(-k, 0.0, "crowd"), *SEGMENTS]:  # reference time; the crowd phone started first
         t = (a + b) / 2
         if ad0 - 1 <= t <= ad1 + 1 or any(z0 - 1 <= t <= z0 + d + 1 for z0, d, _ in ZOOMS):
             t = a + 2.0
-        _, frames = _frames(path, t, 0.1)
+        _, frames = _frames(path, t + k, 0.1)
         angle = truth["angles"][name]
         x1, y1, x2, y2 = _fit_rect(angle["width"], angle["height"], _marker_rect(angle), FMT.width, FMT.height)
         patch = frames[0][y1:y2, x1:x2].reshape(-1, 3).mean(axis=0)  # RGB
@@ -81,7 +82,9 @@ def test_whistle_and_flash_line_up_across_cuts(rendered, whistle):
     path = rendered["render"].path
     name = next(n for a, b, n in SEGMENTS if a <= whistle < b)
     angle = truth["angles"][name]
-    times, frames = _frames(path, whistle - 0.5, 1.0)
+    k = rendered["shift"]  # master time = reference time + k
+    times, frames = _frames(path, whistle + k - 0.5, 1.0)
+    times = times - k
     x1, y1, x2, y2 = _fit_rect(angle["width"], angle["height"], _flash_rect(angle), FMT.width, FMT.height)
     light = frames[:, y1:y2, x1:x2].mean(axis=(1, 2, 3))
     video_on = times[np.argmax(light > 150)]
@@ -91,7 +94,7 @@ def test_whistle_and_flash_line_up_across_cuts(rendered, whistle):
     expected = angle["offset_s"] + first_src * (1 + angle["drift_ppm"] * 1e-6)
     assert abs(video_on - expected) <= 1 / FMT.fps + 1e-3, (name, video_on, expected)
     sr = 16000
-    audio = decode_audio(path, sr, start_s=whistle - 0.5, duration_s=1.0)
+    audio = decode_audio(path, sr, start_s=whistle + k - 0.5, duration_s=1.0)
     audio_on = _whistle_onset(audio, sr)
     assert audio_on is not None
     assert abs((whistle - 0.5 + audio_on) - whistle) <= 0.012
@@ -102,7 +105,7 @@ def test_chapters_read_back_from_the_mp4(rendered):
     text = run_ffmpeg(["-i", rendered["render"].path], check=False).stderr.decode()
     starts = [float(m) for m in re.findall(r"Chapter #0:\d+: start ([\d.]+)", text)]
     titles = re.findall(r"title\s+: (.+)", text)
-    assert starts == [c[0] for c in CHAPTERS]
+    assert starts == [c[0] + rendered["shift"] if c[0] else 0.0 for c in CHAPTERS]
     for _, title in CHAPTERS:
         assert title in titles
 
@@ -117,6 +120,7 @@ def test_integrated_loudness_is_within_one_lu_of_the_target(rendered):
 def test_event_audio_is_muted_during_the_ad(rendered):
     truth = rendered["truth"]
     start, dur, _ = AD_SLOTS[0]
+    start += rendered["shift"]
     sr = 16000
     path = rendered["render"].path
     during = decode_audio(path, sr, start_s=start + 1.0, duration_s=dur - 2.0)
@@ -128,7 +132,7 @@ def test_event_audio_is_muted_during_the_ad(rendered):
         f = np.fft.rfftfreq(len(x), 1 / sr)
         return s[(f > 1000) & (f < 3000)].mean()
     assert band(during) < 0.35 * band(before)
-    assert truth["angles"]["wide"]["duration_s"] >= start + dur
+    assert truth["angles"]["wide"]["duration_s"] >= start - rendered["shift"] + dur
 
 
 def test_ad_shows_the_product_clip_and_is_recorded(rendered):
@@ -137,7 +141,7 @@ def test_ad_shows_the_product_clip_and_is_recorded(rendered):
     assert ads.height == 1
     assert "Professional product showcase for" in ads["prompt"][0]
     start, dur, _ = AD_SLOTS[0]
-    _, frames = _frames(rendered["render"].path, start + dur / 2, 0.1)
+    _, frames = _frames(rendered["render"].path, start + rendered["shift"] + dur / 2, 0.1)
     # No angle marker in the ad: the bottom-left is the product clip's fill, not a marker colour.
     corner = frames[0][-30:, :30].reshape(-1, 3).mean(axis=0)
     for a in rendered["truth"]["angles"].values():
@@ -155,17 +159,17 @@ def test_render_is_recorded_and_event_completed(rendered):
 
 def test_ad_previews_reuse_the_rendered_clips_and_follow_a_product_change(rendered):
     from anchor_core.catalog import products as products_repo
-    from anchor_core.render.api import preview_ads
+    from anchor_core.render import preview_ads
 
-    cat, store, demo = rendered["cat"], rendered["store"], rendered["demo"]
+    cat, store, demo, settings = rendered["cat"], rendered["store"], rendered["demo"], rendered["settings"]
     before = set(cat.frame("SELECT object_key FROM ads")["object_key"].to_list())
-    assert preview_ads(cat, store, demo.event_id, fmt=FMT) == 1
+    assert preview_ads(cat, store, settings, demo.event_id, fmt=FMT) == 1
     assert set(cat.frame("SELECT object_key FROM ads")["object_key"].to_list()) == before  # same clip, reused
     chosen = [p.id for p in products_repo.event_products(cat, demo.event_id)]
     other = [p for p in demo.product_ids if p not in chosen[:1]][-1:]
     products_repo.select_for_event(cat, demo.event_id, other)
     try:
-        assert preview_ads(cat, store, demo.event_id, fmt=FMT) == 1
+        assert preview_ads(cat, store, settings, demo.event_id, fmt=FMT) == 1
         new = set(cat.frame("SELECT object_key FROM ads")["object_key"].to_list()) - before
         assert len(new) == 1 and store.exists(new.pop())
     finally:

@@ -160,7 +160,7 @@ def test_cli_sync_files_prints_the_json_contract(fixtures_dir, capsys):
 
 
 def test_sync_event_stores_offsets_and_plot_data(demo_media, tmp_path):
-    from anchor_core.sync.api import sync_event
+    from anchor_core.sync import sync_event
     from tests.demo_event import demo_home
 
     media, truth = demo_media

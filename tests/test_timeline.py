@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from anchor_core.demo.features import hot_angle_features
 from anchor_core.errors import ValidationError
+from anchor_core.sync import Angle
 from anchor_core.timeline import (
-    AngleInfo,
     build_grid,
     build_timeline,
     builtin_profile,
@@ -41,8 +41,13 @@ def table(rows: dict[str, list[dict]], n: int) -> pl.DataFrame:
     return pl.DataFrame(out, schema_overrides={"faces": pl.Int32, "audio_events": pl.List(pl.Utf8)})
 
 
-def angles_of(types: dict[str, str], dur_s: float) -> list[AngleInfo]:
-    return [AngleInfo(v, t, 0.0, 0.0, dur_s) for v, t in types.items()]
+def angle(video_id: str, angle_type: str, offset_s: float, drift_ppm: float, duration_s: float) -> Angle:
+    return Angle(video_id=video_id, angle_type=angle_type, object_key=f"{video_id}.mp4", duration_s=duration_s,
+                 offset_s=offset_s, drift_ppm=drift_ppm)
+
+
+def angles_of(types: dict[str, str], dur_s: float) -> list[Angle]:
+    return [angle(v, t, 0.0, 0.0, dur_s) for v, t in types.items()]
 
 
 # --- the platform's worked example ------------------------------------------------------------
@@ -130,7 +135,7 @@ def test_conference_follows_the_microphone_that_hears_the_voice_and_goes_wide_on
 def test_no_segment_uses_an_angle_before_its_footage_starts():
     n = 20
     f = table({"A": [{"action_intensity": 2.0}] * n, "B": [{"action_intensity": 9.5, "faces": 1}] * n}, n)
-    angles = [AngleInfo("A", "wide", 0.0, 0.0, 40.0), AngleInfo("B", "closeup", 7.25, 0.0, 20.0)]
+    angles = [angle("A", "wide", 0.0, 0.0, 40.0), angle("B", "closeup", 7.25, 0.0, 20.0)]
     g = build_grid(f, angles)
     for strategy in ("hysteresis", "optimal"):
         tl = build_timeline(g, builtin_profile("sports"), strategy=strategy)
@@ -205,12 +210,12 @@ def scenarios(draw):
     dur = draw(st.floats(30.0, 400.0))
     seed = draw(st.integers(0, 10_000))
     rng = np.random.default_rng(seed)
-    angles = [AngleInfo("w", "wide", 0.0, draw(st.floats(-300, 300)), dur)]
+    angles = [angle("w", "wide", 0.0, draw(st.floats(-300, 300)), dur)]
     types = ["closeup", "medium", "crowd", "goal"]
     for i in range(n_extra):
         start = draw(st.floats(-20.0, dur * 0.8))
         length = draw(st.floats(3.0, dur * 1.2))
-        angles.append(AngleInfo(f"v{i}", types[i % 4], start, draw(st.floats(-300, 300)), length))
+        angles.append(angle(f"v{i}", types[i % 4], start, draw(st.floats(-300, 300)), length))
     rows = []
     for a in angles:
         m = int(np.ceil(a.duration_s / 2.0))

@@ -1,12 +1,11 @@
 """The local ad generator: a product clip rendered with ffmpeg from the product's image,
-title and price — no network. The Veo backend will implement the same interface."""
+title and price — no network. The Veo backend implements the same `AdGenerator` interface."""
 
 from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import cv2
 import numpy as np
@@ -15,21 +14,7 @@ from ..media import run_ffmpeg
 from ..media.commands import still_clip_args
 from ..media.filters import default_font, write_text_file
 from .colours import dominant_colour, grade_gains, hex_colour
-
-
-@dataclass(frozen=True)
-class AdRequest:
-    slot_index: int
-    duration_s: float
-    title: str
-    price: str
-    image_path: str
-    scene_frame: str | None  # a still of the scene before the slot, for the grade
-    prompt: str = ""
-
-
-class AdGenerator(Protocol):
-    def generate(self, req: AdRequest, out: Path, *, width: int, height: int, fps: float) -> Path: ...
+from .model import AdRequest
 
 
 def _read_rgb(path: str) -> np.ndarray:
@@ -62,7 +47,11 @@ def wrap_title(title: str, width: int = 32, max_lines: int = 2) -> list[str]:
     return lines or [""]
 
 
+@dataclass(frozen=True)
 class LocalAdGenerator:
+    ffmpeg: str | None = None
+    name: str = "local"
+
     def generate(self, req: AdRequest, out: Path, *, width: int, height: int, fps: float) -> Path:
         image = _read_rgb(req.image_path)
         bar = hex_colour(dominant_colour(image))
@@ -77,5 +66,5 @@ class LocalAdGenerator:
                                    duration_s=req.duration_s, fontfile=default_font(), title_file=title,
                                    price_file=price, bar_colour=bar, grade=gains, title_lines=len(lines),
                                    title_chars=max(len(ln) for ln in lines))
-            run_ffmpeg(args, path=out, what="rendering the product clip failed")
+            run_ffmpeg(args, path=out, what="rendering the product clip failed", ffmpeg=self.ffmpeg)
         return out

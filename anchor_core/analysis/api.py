@@ -6,16 +6,17 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import polars as pl
 
 from ..catalog import Catalog
 from ..catalog import videos as videos_repo
 from ..catalog.events import advance_event_status, get_event
+from ..config import Settings
 from ..errors import MediaError, NotFoundError
 from ..executor import SerialExecutor
-from ..store import LocalStore
+from ..store import ObjectStore
 from .features import feature_table
 from .measure import AngleMeasures, analyze_file
 from .params import AnalysisParams, cache_key
@@ -32,18 +33,18 @@ class AnalysisResult:
     failed: dict[str, str] = field(default_factory=dict)  # video id -> what was wrong
 
 
-def _task(job: tuple[str, dict[str, Any], Progress | None]) -> dict[str, Any]:
+def _task(job: tuple[str, dict[str, Any], Progress | None, str | None]) -> dict[str, Any]:
     """Picklable unit of work: a path and parameters in, plain measures (or an error text) out."""
-    path, params, progress = job
+    path, params, progress, ffmpeg = job
     try:
-        return {"ok": analyze_file(path, AnalysisParams(**params), progress=progress).to_json()}
+        return {"ok": analyze_file(path, AnalysisParams(**params), progress=progress, ffmpeg=ffmpeg).to_json()}
     except MediaError as exc:
         return {"error": str(exc)}
 
 
-def analyze_event(cat: Catalog, store: LocalStore, event_id: str, *, params: AnalysisParams | None = None,
+def analyze_event(cat: Catalog, store: ObjectStore, event_id: str, *, params: AnalysisParams | None = None,
                   executor: Executor | None = None, progress: Progress | None = None,
-                  force: bool = False) -> AnalysisResult:
+                  force: bool = False, ffmpeg: str | None = None) -> AnalysisResult:
     """Fill the event's feature table with the local analyzer. Unchanged angles come from the cache."""
     params = params or AnalysisParams()
     get_event(cat, event_id)
@@ -79,7 +80,8 @@ def analyze_event(cat: Catalog, store: LocalStore, event_id: str, *, params: Ana
     executor = executor or SerialExecutor()
     pdict = params.__dict__.copy()
     futures = [(v, executor.submit(_task, (str(store.path_for(v.object_key)), pdict,
-                                           angle_progress(v.id, v.original_name or v.id) if in_process else None)))
+                                           angle_progress(v.id, v.original_name or v.id) if in_process else None,
+                                           ffmpeg)))
                for v in todo]
     failed: dict[str, str] = {}
     new_runs: dict[str, tuple[str, AngleMeasures]] = {}
@@ -130,3 +132,29 @@ def analysis_summary(result: AnalysisResult, videos: list[Any]) -> pl.DataFrame:
 
 
 
+
+
+class Analyzer(Protocol):
+    """An analysis backend: fills the event's feature table (own time, the contract's columns)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def analyze_event(self, cat: Catalog, store: ObjectStore, event_id: str, *, params: AnalysisParams,
+                      executor: Executor, progress: Progress | None, force: bool) -> AnalysisResult: ...
+
+
+def run_analysis(cat: Catalog, store: ObjectStore, settings: Settings, event_id: str, *,
+                 params: AnalysisParams | None = None, progress: Progress | None = None, force: bool = False,
+                 backend: str | None = None) -> AnalysisResult:
+    """Analyse the event with the configured analyzer (`ANCHOR_ANALYZER`, or `backend`)."""
+    from ..executor import make_executor
+    from ..registry import ANALYZERS
+
+    analyzer = ANALYZERS.open(settings, backend)
+    executor = make_executor(settings, max_workers=2)
+    try:
+        return analyzer.analyze_event(cat, store, event_id, params=params or AnalysisParams(), executor=executor,
+                                      progress=progress, force=force)
+    finally:
+        executor.shutdown()

@@ -40,3 +40,19 @@ def save_features(cat: Catalog, features: pl.DataFrame, runs: dict[str, tuple[st
                 "INSERT INTO feature_runs (video_id, backend, cache_key, window_ms, detail) VALUES (?, ?, ?, ?, ?)",
                 [vid, backend, key, m.window_ms, json.dumps({"measures": m.to_json()})],
             )
+
+
+FEATURE_COLUMNS = ("video_id", "t_ms", "action_intensity", "scene_cut", "scene_type", "faces", "speech",
+                   "crowd_energy", "audio_events", "visual_complexity", "key_moment", "description")
+
+
+def load_features(cat: Catalog, video_ids: list[str]) -> tuple[pl.DataFrame, dict[str, int]]:
+    """The contract columns of these angles (own time) and the window each was analysed with."""
+    if not video_ids:
+        return pl.DataFrame(), {}
+    marks = ", ".join("?" for _ in video_ids)
+    feats = cat.frame(f"SELECT {', '.join(FEATURE_COLUMNS)} FROM features WHERE video_id IN ({marks})"
+                      " ORDER BY video_id, t_ms", list[object](video_ids))
+    runs = cat.frame(f"SELECT video_id, window_ms FROM feature_runs WHERE video_id IN ({marks})",
+                     list[object](video_ids))
+    return feats, {v: int(w) for v, w in runs.iter_rows() if w}

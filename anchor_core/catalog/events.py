@@ -94,3 +94,12 @@ def set_music_metadata(cat: Catalog, event_id: str, metadata: dict[str, Any]) ->
             "UPDATE events SET music_metadata = ?, updated_at = now() WHERE id = ?",
             [json.dumps(metadata), event_id],
         )
+
+
+def find_flagged_event(cat: Catalog, name: str, flag: str) -> str | None:
+    """The newest event of this name whose meta has `flag` set true (e.g. the demo event)."""
+    with cat.cursor() as cur:
+        row = cur.execute(
+            "SELECT id FROM events WHERE name = ? AND json_extract_string(meta, '$.' || ?) = 'true'"
+            " ORDER BY created_at DESC LIMIT 1", [name, flag]).fetchone()
+    return str(row[0]) if row else None

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from ..errors import InvalidTransition, ValidationError
+from ..kinds import ANGLE_TYPES, EVENT_TYPES
 
-EVENT_TYPES = ("sports", "concert", "wedding", "conference")
-ANGLE_TYPES = ("wide", "medium", "closeup", "crowd", "goal", "stage", "other")
 STATUSES = ("created", "uploading", "uploaded", "analyzing", "analyzed", "generating", "completed", "failed")
 
 EVENT_TRANSITIONS: dict[str, frozenset[str]] = {

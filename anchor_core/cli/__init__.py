@@ -2,6 +2,11 @@
 
 Handlers are `func(args, ctx) -> int`. Errors raised as AnchorError go to stderr with exit 1;
 results go to stdout (as JSON with --json), so the tool is scriptable.
+
+Start-up stays cheap: a command module imports only argparse, typing, `..errors` and `.context`
+at its top, and its handlers import the stage they run; a command whose choices live in a heavy
+stage adds its arguments on first use (`CommandParser.add_arguments_later`). `python -m bench
+startup` measures `anchor --help` and `anchor event list` against `python -c pass`.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import Sequence
 
 from ..errors import AnchorError
 from .context import Context
+from .parser import CommandParser
 
 COMMAND_MODULES: tuple[str, ...] = (
     "anchor_core.cli.events",
@@ -28,7 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="anchor",
         description="Sync, analyse and auto-edit multi-angle footage of one live event.",
     )

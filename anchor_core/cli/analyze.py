@@ -6,10 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..analysis import AnalysisParams, analysis_summary, analyze_event
-from ..catalog import videos as videos_repo
 from ..errors import ConfigError
-from ..executor import make_executor
 from .context import Context
 
 BACKENDS = ("local",)
@@ -30,6 +27,10 @@ def cmd_analyze(args: argparse.Namespace, ctx: Context) -> int:
     if backend not in BACKENDS:
         raise ConfigError(f"analyzer backend {backend!r} is not available here; choose one of {', '.join(BACKENDS)}"
                           " (the TwelveLabs backend needs its API key configured)")
+    from ..analysis import AnalysisParams, analysis_summary, analyze_event
+    from ..catalog import videos as videos_repo
+    from ..executor import make_executor
+
     cat = ctx.catalog()
     executor = make_executor(ctx.settings, max_workers=2)
     try:

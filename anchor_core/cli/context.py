@@ -10,11 +10,13 @@ from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..catalog import Catalog
 from ..config import Settings, load_settings
-from ..store import LocalStore, open_store
+
+if TYPE_CHECKING:  # the catalog pulls duckdb and polars: imported when a command first opens it
+    from ..catalog import Catalog
+    from ..store import ObjectStore
 
 ProgressFn = Callable[[float, float, str], None]
 
@@ -24,7 +26,7 @@ class Context:
         self.settings = settings
         self.quiet = quiet
         self._catalog: Catalog | None = None
-        self._store: LocalStore | None = None
+        self._store: ObjectStore | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Context:
@@ -32,11 +34,15 @@ class Context:
 
     def catalog(self) -> Catalog:
         if self._catalog is None:
-            self._catalog = Catalog(self.settings.catalog_path)
+            from ..catalog import open_catalog
+
+            self._catalog = open_catalog(self.settings)
         return self._catalog
 
-    def store(self) -> LocalStore:
+    def store(self) -> ObjectStore:
         if self._store is None:
+            from ..store import open_store
+
             self._store = open_store(self.settings)
         return self._store
 
@@ -51,14 +57,13 @@ class Context:
             print(json.dumps(to_jsonable(obj), indent=2, default=str))
         elif isinstance(obj, str):
             print(obj)
-        else:
+        elif _is_frame(obj):
             import polars as pl
 
-            if isinstance(obj, pl.DataFrame):
-                with pl.Config(tbl_rows=200, tbl_cols=30, fmt_str_lengths=60, tbl_width_chars=200):
-                    print(obj)
-            else:
-                print(json.dumps(to_jsonable(obj), indent=2, default=str))
+            with pl.Config(tbl_rows=200, tbl_cols=30, fmt_str_lengths=60, tbl_width_chars=200):
+                print(obj)
+        else:
+            print(json.dumps(to_jsonable(obj), indent=2, default=str))
 
     def progress(self, label: str) -> ProgressFn:
         """A callback(done, total, message) that keeps one progress line updated on stderr."""
@@ -80,10 +85,14 @@ class Context:
         return report
 
 
-def to_jsonable(obj: Any) -> Any:
-    import polars as pl
+def _is_frame(obj: Any) -> bool:
+    """A polars DataFrame? Without importing polars: no frame exists before polars was imported."""
+    pl = sys.modules.get("polars")
+    return pl is not None and isinstance(obj, pl.DataFrame)
 
-    if isinstance(obj, pl.DataFrame):
+
+def to_jsonable(obj: Any) -> Any:
+    if _is_frame(obj):
         return [to_jsonable(r) for r in obj.to_dicts()]
     if is_dataclass(obj) and not isinstance(obj, type):
         return to_jsonable(asdict(obj))

@@ -6,9 +6,7 @@ import argparse
 import time
 from typing import Any
 
-from ..demo.pipeline import STEPS, build_demo_event, run_pipeline
 from .context import Context
-from .report import export_report
 
 
 def register(sub: Any) -> None:
@@ -21,6 +19,9 @@ def register(sub: Any) -> None:
 
 
 def cmd_demo(args: argparse.Namespace, ctx: Context) -> int:
+    from ..demo.pipeline import STEPS, build_demo_event, run_pipeline
+    from .report import export_report
+
     started = time.monotonic()
     cat, store = ctx.catalog(), ctx.store()
     result = build_demo_event(cat, store, ctx.settings, fresh=args.fresh, progress=ctx.progress("demo media"))

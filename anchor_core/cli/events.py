@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..catalog import events as events_repo
-from ..catalog import music as music_repo
-from ..catalog import videos as videos_repo
-from ..catalog.status import EVENT_TYPES
+from ..kinds import EVENT_TYPES
 from .context import Context
 
 
@@ -31,6 +28,8 @@ def register(sub: Any) -> None:
 
 
 def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
+    from ..catalog import events as events_repo
+
     event = events_repo.create_event(ctx.catalog(), args.name, args.event_type)
     if args.json:
         ctx.out(event, True)
@@ -41,11 +40,17 @@ def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
+    from ..catalog import events as events_repo
+
     ctx.out(events_repo.list_events(ctx.catalog()), args.json)
     return 0
 
 
 def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
+    from ..catalog import events as events_repo
+    from ..catalog import music as music_repo
+    from ..catalog import videos as videos_repo
+
     cat = ctx.catalog()
     event = events_repo.get_event(cat, args.event)
     videos = videos_repo.videos_frame(cat, event.id)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..catalog.status import ANGLE_TYPES
 from ..errors import AnchorError
-from ..ingest import IngestResult, ingest_music, ingest_video
+from ..kinds import ANGLE_TYPES
 from .context import Context
+
+if TYPE_CHECKING:
+    from ..ingest import IngestResult
 
 
 def register(sub: Any) -> None:
@@ -37,6 +39,8 @@ def _summary(r: IngestResult, name: str) -> dict[str, Any]:
 
 
 def cmd_ingest(args: argparse.Namespace, ctx: Context) -> int:
+    from ..ingest import ingest_video
+
     cat, store = ctx.catalog(), ctx.store()
     results: list[dict[str, Any]] = []
     failures: list[str] = []
@@ -58,6 +62,7 @@ def cmd_ingest(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_music(args: argparse.Namespace, ctx: Context) -> int:
+    from ..ingest import ingest_music
     from ..music import analyze_music
     from ..music.store import save_music_analysis
 

@@ -5,24 +5,29 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..reels.api import make_reel
-from ..reels.rank import VIBES
 from .context import Context
 from .render import parse_size
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("reel", help="make a personal highlight reel")
+    p.add_arguments_later(_reel_arguments)
+    p.set_defaults(func=cmd_reel)
+
+
+def _reel_arguments(p: argparse.ArgumentParser) -> None:
+    from ..reels.rank import VIBES
+
     p.add_argument("event")
     p.add_argument("--query", default="", help="words to look for (empty: every moment)")
     p.add_argument("--vibe", default="high_energy", choices=sorted(VIBES))
     p.add_argument("--duration", type=float, default=30.0, help="seconds (at most)")
     p.add_argument("--size", default="1280x720")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_reel)
 
 
 def cmd_reel(args: argparse.Namespace, ctx: Context) -> int:
+    from ..reels.api import make_reel
     from ..render.plan import OutputFormat
 
     w, h = parse_size(args.size)

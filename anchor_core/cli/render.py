@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..render.api import render_event
-from ..render.plan import OutputFormat
+from ..errors import ValidationError
 from .context import Context
 
 
@@ -22,8 +21,6 @@ def register(sub: Any) -> None:
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    from ..errors import ValidationError
-
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError as exc:
@@ -34,6 +31,9 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def cmd_render(args: argparse.Namespace, ctx: Context) -> int:
+    from ..render.api import render_event
+    from ..render.plan import OutputFormat
+
     w, h = parse_size(args.size)
     fmt = OutputFormat(width=w, height=h, fps=args.fps)
     r = render_event(ctx.catalog(), ctx.store(), ctx.settings, args.event, fmt=fmt, out=args.out,

@@ -1,25 +1,29 @@
-"""`anchor report EVENT --out FILE` and `anchor serve`: both run the marimo side (notebooks/)
-in a subprocess, so the library itself never imports marimo."""
+"""`anchor report EVENT --out FILE` and `anchor serve`: both run the marimo side (the `anchor_app`
+package, which finds the checkout's notebooks/) in its own process, so the library itself never
+imports marimo."""
 
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from ..catalog import events as events_repo
 from ..errors import AnchorError
 from .context import Context
 
+APP = "anchor_app"
 
-def notebooks_dir() -> Path:
-    d = Path(__file__).resolve().parents[2] / "notebooks"
-    if not (d / "report.py").is_file():
-        raise AnchorError(f"the notebooks folder was not found at {d}; run Anchor from its checkout (pip install -e .)")
-    return d
+
+def _app_module(name: str) -> str:
+    """`anchor_app.<name>`, after checking the package is installed (found, not imported)."""
+    import importlib.util
+
+    if importlib.util.find_spec(APP) is None:
+        raise AnchorError(f"the {APP} package (Anchor's marimo side) is not installed; run Anchor from its checkout"
+                          " (pip install -e .)")
+    return f"{APP}.{name}"
 
 
 def register(sub: Any) -> None:
@@ -36,6 +40,8 @@ def register(sub: Any) -> None:
 
 
 def cmd_report(args: argparse.Namespace, ctx: Context) -> int:
+    from ..catalog import events as events_repo
+
     events_repo.get_event(ctx.catalog(), args.event)  # clear error for a wrong id
     ctx.close()  # the report opens the catalog itself
     print(export_report(ctx.settings.home, args.event, args.out))
@@ -44,20 +50,18 @@ def cmd_report(args: argparse.Namespace, ctx: Context) -> int:
 
 def export_report(home: Path, event_id: str, out: str | Path) -> Path:
     """Run the report notebook on the event and write one offline HTML file (catalog closed first)."""
+    from ..media.process import run_python_module
+
     target = Path(out).resolve()
-    proc = subprocess.run(
-        [sys.executable, str(notebooks_dir() / "export_report.py"), "--event", event_id,
-         "--home", str(Path(home).resolve()), "--out", str(target)],
-        capture_output=True, text=True,
-    )
-    if proc.returncode != 0:
-        raise AnchorError(f"the report notebook failed:\n{proc.stderr.strip()[-2000:]}")
+    run_python_module(_app_module("export_report"),
+                      ["--event", event_id, "--home", str(Path(home).resolve()), "--out", str(target)],
+                      what="the report notebook failed")
     return target
 
 
 def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
     ctx.close()
-    cmd = [sys.executable, str(notebooks_dir() / "serve.py"), "--host", args.host, "--port", str(args.port)]
+    cmd = [sys.executable, "-m", _app_module("serve"), "--host", args.host, "--port", str(args.port)]
     if args.password_file:
         cmd += ["--password-file", args.password_file]
     if args.no_auth:

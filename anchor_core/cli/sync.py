@@ -6,8 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..executor import make_executor
-from ..sync.api import sync_event, sync_files
+from ..errors import ValidationError
 from .context import Context
 
 
@@ -21,6 +20,9 @@ def register(sub: Any) -> None:
 
 
 def cmd_sync(args: argparse.Namespace, ctx: Context) -> int:
+    from ..executor import make_executor
+    from ..sync.api import sync_event, sync_files
+
     executor = make_executor(ctx.settings, max_workers=2)
     try:
         if all(Path(t).is_file() for t in args.targets) and len(args.targets) >= 2:
@@ -31,8 +33,6 @@ def cmd_sync(args: argparse.Namespace, ctx: Context) -> int:
                                executor=executor, progress=ctx.progress("sync"))
             rows = [dict(r.public(), video_id=vid) for vid, r in pairs]
         else:
-            from ..errors import ValidationError
-
             missing = [t for t in args.targets if not Path(t).is_file()]
             raise ValidationError(f"not files: {', '.join(missing)}; give one event id or two or more files")
     finally:

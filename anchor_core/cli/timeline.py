@@ -5,30 +5,41 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..export.api import ALL_FORMATS, export_event
-from ..timeline.api import timeline_event
-from ..timeline.profile import STRATEGIES
 from .context import Context
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("timeline", help="score the angles and build the edit (segments, zooms, ad slots, chapters)")
+    p.add_arguments_later(_timeline_arguments)
+    p.set_defaults(func=cmd_timeline)
+    e = sub.add_parser("export", help="write the timeline for an editor or a video platform")
+    e.add_arguments_later(_export_arguments)
+    e.set_defaults(func=cmd_export)
+
+
+def _timeline_arguments(p: argparse.ArgumentParser) -> None:
+    from ..timeline.profile import STRATEGIES
+
     p.add_argument("event")
     p.add_argument("--profile", help="a profile name (sports, concert, wedding, conference) or a JSON file")
     p.add_argument("--strategy", choices=STRATEGIES, help="override the profile's switching strategy")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_timeline)
-    e = sub.add_parser("export", help="write the timeline for an editor or a video platform")
+
+
+def _export_arguments(e: argparse.ArgumentParser) -> None:
+    from ..export.api import ALL_FORMATS
+
     e.add_argument("event")
     e.add_argument("--format", required=True, choices=ALL_FORMATS, dest="fmt")
     e.add_argument("--out", required=True, help="file to write")
     e.add_argument("--timeline", help="a timeline id (default: the latest)")
     e.add_argument("--fps", type=float, default=30.0, help="edit rate for editor formats (default 30)")
-    e.set_defaults(func=cmd_export)
 
 
 def cmd_timeline(args: argparse.Namespace, ctx: Context) -> int:
-    tid, tl = timeline_event(ctx.catalog(), ctx.store(), args.event, profile=args.profile, strategy=args.strategy)
+    from ..timeline.api import timeline_event
+
+    tid, tl = timeline_event(ctx.catalog(), args.event, profile=args.profile, strategy=args.strategy)
     summary = {
         "timeline_id": tid, "profile": f"{tl.profile_name} v{tl.profile_version}", "strategy": tl.strategy,
         "duration_s": tl.duration_ms / 1000.0, "segments": len(tl.segments), "zooms": len(tl.zooms),
@@ -49,6 +60,8 @@ def cmd_timeline(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
+    from ..export.api import export_event
+
     path = export_event(ctx.catalog(), ctx.store(), args.event, args.fmt, args.out, timeline_id=args.timeline,
                         rate=args.fps)
     print(path)

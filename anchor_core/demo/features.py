@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from ..timeline.grid import AngleInfo
+from ..sync import Angle
 
 DEFAULT_TYPES = ("wide", "closeup", "medium", "closeup", "goal", "medium")
 
@@ -33,7 +33,7 @@ class HotTruth:
 
 def hot_angle_features(duration_s: float, *, angle_types: tuple[str, ...] = DEFAULT_TYPES, window_ms: int = 2000,
                        seed: int = 0, noise: float = 0.8, spike_rate: float = 0.03, quiet_share: float = 0.2,
-                       stretch_s: tuple[float, float] = (6.0, 18.0)) -> tuple[pl.DataFrame, list[AngleInfo], HotTruth]:
+                       stretch_s: tuple[float, float] = (6.0, 18.0)) -> tuple[pl.DataFrame, list[Angle], HotTruth]:
     rng = np.random.default_rng(seed)
     A = len(angle_types)
     dur_ms = int(duration_s * 1000)
@@ -74,5 +74,5 @@ def hot_angle_features(duration_s: float, *, angle_types: tuple[str, ...] = DEFA
             "visual_complexity": rng.uniform(0.2, 0.8, n), "key_moment": a > 9.2,
             "description": ["fast action" if x > 7 else "" for x in a],
         }, schema_overrides={"faces": pl.Int32}))
-    angles = [AngleInfo(f"cam{i}", at, 0.0, 0.0, duration_s, f"cam{i}.mp4") for i, at in enumerate(angle_types)]
+    angles = [Angle(f"cam{i}", at, f"cam{i}.mp4", duration_s) for i, at in enumerate(angle_types)]
     return pl.concat(frames), angles, truth

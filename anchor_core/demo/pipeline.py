@@ -15,7 +15,7 @@ from ..config import Settings
 from ..executor import make_executor
 from ..ingest import ingest_music, ingest_video
 from ..products_csv import import_shopify_csv
-from ..store import LocalStore
+from ..store import ObjectStore
 from .generate import GENERATOR_VERSION, generate_demo
 
 Progress = Callable[[float, float, str], None]
@@ -49,22 +49,20 @@ def ensure_demo_media(settings: Settings, *, fresh: bool = False, progress: Prog
 
 
 def build_demo_event(
-    cat: Catalog, store: LocalStore, settings: Settings, *, fresh: bool = False, progress: Progress | None = None,
+    cat: Catalog, store: ObjectStore, settings: Settings, *, fresh: bool = False, progress: Progress | None = None,
 ) -> DemoResult:
     media, truth = ensure_demo_media(settings, fresh=fresh, progress=progress)
-    existing = cat.frame(
-        "SELECT id FROM events WHERE name = ? AND json_extract_string(meta, '$.demo') = 'true'"
-        " ORDER BY created_at DESC LIMIT 1", [DEMO_NAME],
-    )
-    if existing.height and not fresh:
-        event_id = existing["id"][0]
+    existing = events_repo.find_flagged_event(cat, DEMO_NAME, "demo")
+    if existing and not fresh:
+        event_id = existing
     else:
         event_id = events_repo.create_event(cat, DEMO_NAME, "sports", meta={"demo": True, "media": str(media)}).id
     result = DemoResult(event_id, media, truth)
     for name, angle in truth["angles"].items():
-        r = ingest_video(cat, store, event_id, media / angle["file"], angle_type=angle["angle_type"])
+        r = ingest_video(cat, store, event_id, media / angle["file"], angle_type=angle["angle_type"],
+                         ffmpeg=settings.ffmpeg)
         result.videos[name] = r.id
-    result.music_id = ingest_music(cat, store, event_id, media / truth["music"]["file"]).id
+    result.music_id = ingest_music(cat, store, event_id, media / truth["music"]["file"], ffmpeg=settings.ffmpeg).id
     report = import_shopify_csv(cat, store, media / truth["products"]["csv"], source="demo-csv")
     products_repo.select_for_event(cat, event_id, report.product_ids)
     result.product_ids = report.product_ids
@@ -74,39 +72,38 @@ def build_demo_event(
 STEPS = ("music", "sync", "analyze", "timeline", "render", "reel", "exports")
 
 
-def run_pipeline(cat: Catalog, store: LocalStore, settings: Settings, result: DemoResult, *,
+def run_pipeline(cat: Catalog, store: ObjectStore, settings: Settings, result: DemoResult, *,
                  out_dir: Path, progress_for: Callable[[str], Progress] | None = None,
                  steps: tuple[str, ...] = STEPS) -> DemoResult:
     """The offline pipeline on the demo event: beats, sync, analysis, timeline, master, reel and
     the editor/chapter exports. Every step is the same public function the CLI calls."""
-    from ..analysis import analyze_event
-    from ..export.api import export_event
-    from ..music import analyze_music
-    from ..music.store import save_music_analysis
-    from ..reels.api import make_reel
-    from ..render.api import render_event
-    from ..sync.api import sync_event
-    from ..timeline.api import timeline_event
+    from ..analysis import run_analysis
+    from ..export import export_event
+    from ..music import analyze_music, event_music, save_music_analysis
+    from ..reels import make_reel
+    from ..render import render_event
+    from ..sync import sync_event
+    from ..timeline import timeline_event
 
     def prog(label: str) -> Progress | None:
         return progress_for(label) if progress_for else None
 
     eid = result.event_id
     out_dir.mkdir(parents=True, exist_ok=True)
-    if "music" in steps and result.music_id:
-        music = cat.frame("SELECT object_key, tempo_bpm FROM music WHERE id = ?", [result.music_id])
-        if music["tempo_bpm"][0] is None:
-            save_music_analysis(cat, eid, result.music_id, analyze_music(str(store.path_for(music["object_key"][0]))))
-    executor = make_executor(settings, max_workers=2)
-    try:
-        if "sync" in steps:
-            sync_event(cat, store, eid, executor=executor, progress=prog("sync"))
-        if "analyze" in steps:
-            analyze_event(cat, store, eid, executor=executor, progress=prog("analyze"))
-    finally:
-        executor.shutdown()
+    music = event_music(cat, eid)
+    if "music" in steps and music and music.tempo_bpm is None:
+        save_music_analysis(cat, eid, music.id, analyze_music(str(store.path_for(music.object_key)),
+                                                              ffmpeg=settings.ffmpeg))
+    if "sync" in steps:
+        executor = make_executor(settings, max_workers=2)
+        try:
+            sync_event(cat, store, eid, executor=executor, progress=prog("sync"), ffmpeg=settings.ffmpeg)
+        finally:
+            executor.shutdown()
+    if "analyze" in steps:
+        run_analysis(cat, store, settings, eid, progress=prog("analyze"))
     if "timeline" in steps:
-        tid, tl = timeline_event(cat, store, eid)
+        tid, tl = timeline_event(cat, eid)
         result.outputs["timeline"] = f"{tid} ({len(tl.segments)} segments, {len(tl.zooms)} zooms, " \
                                      f"{len(tl.ad_slots)} ad slots, {len(tl.chapters)} chapters)"
     if "render" in steps:

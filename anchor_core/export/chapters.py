@@ -1,12 +1,11 @@
 """Chapter lists for the places chapters go: YouTube descriptions, WebVTT, ffmetadata (mp4).
 
-All take (start seconds, title) pairs and the total duration; YouTube's rules are enforced
+All take (start seconds, title) pairs (the ffmetadata writer is the media layer's) and the total duration; YouTube's rules are enforced
 because a single violation silently disables every chapter on the video.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from ..errors import ValidationError
@@ -61,20 +60,3 @@ def vtt_chapters(chapters: ChapterList, duration_s: float) -> str:
         title = _clean(t).replace("-->", "→")
         out += [f"chapter-{i + 1}", f"{_vtt_time(s)} --> {_vtt_time(end)}", title, ""]
     return "\n".join(out)
-
-
-def ffmetadata_chapters(chapters: ChapterList, duration_s: float, title: str = "") -> str:
-    """TIMEBASE=1/1000 always: without it libavformat 62 reads START/END as nanoseconds."""
-
-    def esc(s: str) -> str:
-        return re.sub(r"([=;#\\\n])", r"\\\1", s)
-
-    lines = [";FFMETADATA1"]
-    if title:
-        lines.append(f"title={esc(title)}")
-    cs = sorted(chapters)
-    for i, (s, t) in enumerate(cs):
-        end = cs[i + 1][0] if i + 1 < len(cs) else duration_s
-        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={int(round(s * 1000))}", f"END={int(round(end * 1000))}",
-                  f"title={esc(t)}"]
-    return "\n".join(lines) + "\n"

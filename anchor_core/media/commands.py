@@ -50,7 +50,10 @@ def chunk_video_args(
         # One decoder thread per input: a chunk may open several inputs, and frame-threaded
         # decoders hold a frame pool per thread; chunks already run in parallel.
         args += ["-threads", "1", "-ss", num(max(0.0, inp.seek_s)), "-t", num(inp.length_s + 1.0), "-i", str(inp.path)]
-        chain = [f"[{i}:v]setpts=PTS-STARTPTS", f"fps={num(fps)}"]
+        # After an input seek the first frame kept starts up to one source frame after the seek
+        # point and its timestamp says by how much: keep it (no PTS-STARTPTS, which would show
+        # the whole piece that much early) and let fps fill from 0 with the first frame.
+        chain = [f"[{i}:v]fps={num(fps)}:start_time=0"]
         if abs(inp.source_aspect - width / height) > 0.02:
             # Portrait or odd-shaped source: fit it over a blurred, filled copy of itself.
             chain.append(f"split=2[bg{i}][fg{i}]")

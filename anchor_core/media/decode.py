@@ -143,7 +143,8 @@ class AVDecoder:
             audio_r, audio_w = os.pipe()
             args += ["-map", "0:a:0", "-ac", "1", "-ar", str(self.sample_rate), "-f", "f32le", f"pipe:{audio_w}"]
         # showinfo logs at info level; keep everything else quiet but errors.
-        proc = popen_ffmpeg(["-loglevel", "info", *args], pass_fds=(audio_w,) if audio_w >= 0 else ())
+        proc = popen_ffmpeg(["-loglevel", "info", *args], pass_fds=(audio_w,) if audio_w >= 0 else (),
+                            ffmpeg=self.ffmpeg)
         if audio_w >= 0:
             os.close(audio_w)
         times: list[float] = []

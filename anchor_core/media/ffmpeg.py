@@ -5,7 +5,6 @@ error handling, logging flags and the binary choice are decided once.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -39,8 +38,9 @@ def _resolve(override: str | None) -> str:
 
 
 def ffmpeg_exe(override: str | None = None) -> str:
-    """Path of the ffmpeg binary: explicit override, then ANCHOR_FFMPEG, then the wheel's."""
-    return _resolve(override or os.environ.get("ANCHOR_FFMPEG") or None)
+    """Path of the ffmpeg binary: the override (`Settings.ffmpeg`, from ANCHOR_FFMPEG), else the
+    wheel's. Callers pass the settings' choice down; nothing here reads the environment."""
+    return _resolve(override or None)
 
 
 def run_ffmpeg(

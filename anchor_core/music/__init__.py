@@ -1,5 +1,20 @@
-"""Music: tempo, beats, downbeats and intensity for beat-synced cuts."""
+"""Music: tempo, beats, downbeats and intensity for beat-synced cuts.
 
+The public face of the stage; `event_music` is its read model (the event's track, if any)."""
+
+from __future__ import annotations
+
+from ..catalog import Catalog
+from ..catalog.music import MusicTrack, list_music
 from .analysis import MusicAnalysis, analyze_music, analyze_samples, snap_to_beats
+from .store import load_beats, save_music_analysis
 
-__all__ = ["MusicAnalysis", "analyze_music", "analyze_samples", "snap_to_beats"]
+
+def event_music(cat: Catalog, event_id: str) -> MusicTrack | None:
+    """The event's music track (the first added), or None."""
+    tracks = list_music(cat, event_id)
+    return tracks[0] if tracks else None
+
+
+__all__ = ["MusicAnalysis", "MusicTrack", "analyze_music", "analyze_samples", "event_music", "load_beats",
+           "save_music_analysis", "snap_to_beats"]

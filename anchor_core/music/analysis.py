@@ -106,10 +106,10 @@ def _downbeats(y: np.ndarray, sr: int, beats: np.ndarray) -> tuple[list[float], 
     return beats[phase::meter].tolist(), meter
 
 
-def analyze_music(path: str, grid_s: float = 2.0) -> MusicAnalysis:
+def analyze_music(path: str, grid_s: float = 2.0, *, ffmpeg: str | None = None) -> MusicAnalysis:
     from ..media import decode_audio
 
-    return analyze_samples(decode_audio(path, SR), SR, grid_s)
+    return analyze_samples(decode_audio(path, SR, ffmpeg=ffmpeg), SR, grid_s)
 
 
 def snap_to_beats(cuts_s: list[float] | np.ndarray, beats_s: list[float] | np.ndarray, *, tolerance_s: float = 0.2,

@@ -3,30 +3,26 @@ outputs/{event_id}/master.mp4 and recorded in the catalog."""
 
 from __future__ import annotations
 
-import json
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..ads.api import AdSlot, generate_ads
+from ..ads import AdBreak, make_ad_breaks
+from ..analysis import event_features
 from ..catalog import Catalog
 from ..catalog import events as events_repo
-from ..catalog.ids import new_id
-from ..catalog.music import list_music
 from ..config import Settings
 from ..executor import make_executor
-from ..store import LocalStore, output_key
-from .inputs import (
-    TimelineData,
-    choose_audio_master,
-    features_event_time,
-    latest_timeline,
-    music_gain_curve,
-    synced_angles,
-)
+from ..media import OutputFormat
+from ..music import event_music
+from ..store import ObjectStore, output_key
+from ..sync import load_angles
+from ..timeline import Timeline, choose_audio_master, load_latest_timeline
+from .inputs import music_gain_curve
 from .master import MasterInputs, RenderResult, render_master
-from .plan import AdBreak, AngleSource, OutputFormat
+from .store import record_render
 
 Progress = Callable[[float, float, str], None]
 
@@ -39,53 +35,60 @@ class EventRender:
     result: RenderResult
     ads: int
     audio_master: str
+    unsynced: tuple[str, ...] = ()  # names of the angles left out (never seen or heard)
 
 
-def _slot_ads(cat: Catalog, store: LocalStore, event_id: str, tl: TimelineData, angles: dict[str, AngleSource],
-              fmt: OutputFormat) -> list[AdBreak]:
-    slots = [AdSlot(i, s, d) for i, s, d, _ in tl.ad_slots]
-    return generate_ads(cat, store, event_id, tl.timeline_id, slots, tl.segments, angles, fmt)
-
-
-def preview_ads(cat: Catalog, store: LocalStore, event_id: str, *, fmt: OutputFormat | None = None) -> int:
+def preview_ads(cat: Catalog, store: ObjectStore, settings: Settings, event_id: str, *,
+                fmt: OutputFormat | None = None) -> int:
     """Make (or reuse) the product clip of every ad slot of the latest timeline without rendering
     the master, so a producer can watch them and change the products first. Returns the count."""
-    tl = latest_timeline(cat, event_id)
-    angles, _, _ = synced_angles(cat, store, event_id)
-    return len(_slot_ads(cat, store, event_id, tl, angles, fmt or OutputFormat()))
+    tl = load_latest_timeline(cat, event_id)
+    angles = load_angles(cat, event_id)
+    return len(make_ad_breaks(cat, store, settings, event_id, tl, angles.by_id(), fmt or OutputFormat()))
+
+
+def master_inputs(cat: Catalog, store: ObjectStore, settings: Settings, event_id: str, tl: Timeline,
+                  fmt: OutputFormat, *, with_ads: bool = True) -> MasterInputs:
+    """The timeline, the synced angles and their files, the ads, the music and its levels."""
+    angles = load_angles(cat, event_id)
+    synced = {a.video_id: a for a in angles.synced}
+    feats = event_features(cat, angles.synced)
+    master_id = tl.audio_master if tl.audio_master in synced else choose_audio_master(
+        angles.synced, feats.frame, tl.duration_s)
+    ads: list[AdBreak] = make_ad_breaks(cat, store, settings, event_id, tl, synced, fmt) if with_ads else []
+    music = event_music(cat, event_id)
+    music_path = str(store.path_for(music.object_key)) if music else None
+    return MasterInputs(
+        duration_s=tl.duration_s, segments=tl.segments, angles=synced,
+        paths={v: str(store.path_for(a.object_key)) for v, a in synced.items()}, zooms=tl.zooms, ads=ads,
+        chapters=tl.chapters, audio_master_id=master_id or None, music_path=music_path,
+        music_gain=music_gain_curve(feats, master_id, tl.duration_s) if music_path else None,
+    )
 
 
 def render_event(
-    cat: Catalog, store: LocalStore, settings: Settings, event_id: str, *, fmt: OutputFormat | None = None,
+    cat: Catalog, store: ObjectStore, settings: Settings, event_id: str, *, fmt: OutputFormat | None = None,
     out: str | Path | None = None, progress: Progress | None = None, with_ads: bool = True,
 ) -> EventRender:
     fmt = fmt or OutputFormat()
     event = events_repo.get_event(cat, event_id)
-    tl = latest_timeline(cat, event_id)
-    angles, aspect, rates = synced_angles(cat, store, event_id)
-    feats = features_event_time(cat, angles)
-    master_id = choose_audio_master(angles, rates, feats, tl.duration_s)
-    ads = _slot_ads(cat, store, event_id, tl, angles, fmt) if with_ads else []
-    music = list_music(cat, event_id)
-    music_path = str(store.path_for(music[0].object_key)) if music else None
-    inputs = MasterInputs(
-        duration_s=tl.duration_s, segments=tl.segments, angles=angles, source_aspect=aspect, zooms=tl.zooms,
-        ads=ads, chapters=tl.chapters, audio_master_id=master_id, music_path=music_path,
-        music_gain=music_gain_curve(feats, master_id, tl.duration_s) if music_path else None,
-    )
+    tl = load_latest_timeline(cat, event_id)
+    inputs = master_inputs(cat, store, settings, event_id, tl, fmt, with_ads=with_ads)
+    unsynced = tuple(a.label for a in load_angles(cat, event_id).unsynced)
     if event.status in ("analyzed", "completed", "failed"):
         events_repo.set_event_status(cat, event_id, "generating")
     executor = make_executor(settings)
+    settings.home.mkdir(parents=True, exist_ok=True)
     try:
         with tempfile.TemporaryDirectory(prefix="render-", dir=settings.home) as tmp:
             tmp_out = Path(tmp) / "master.mp4"
             result = render_master(inputs, tmp_out, fmt=fmt, executor=executor, progress=progress,
-                                   title=event.name, workers=settings.workers)
+                                   title=event.name, workers=settings.workers, ffmpeg=settings.ffmpeg)
             key = output_key(event_id, "master.mp4")
             store.put_file(key, tmp_out)
             if out:
                 Path(out).parent.mkdir(parents=True, exist_ok=True)
-                store.copy_to(key, out)
+                shutil.copyfile(tmp_out, out)
     except BaseException:
         if events_repo.get_event(cat, event_id).status == "generating":
             events_repo.set_event_status(cat, event_id, "failed")
@@ -94,13 +97,10 @@ def render_event(
         executor.shutdown()
     if events_repo.get_event(cat, event_id).status == "generating":
         events_repo.set_event_status(cat, event_id, "completed")
-    render_id = new_id("rnd")
-    with cat.transaction() as cur:
-        cur.execute(
-            "INSERT INTO renders (id, event_id, timeline_id, kind, object_key, status, duration_s, meta)"
-            " VALUES (?, ?, ?, 'master', ?, 'done', ?, ?)",
-            [render_id, event_id, tl.timeline_id, key, result.duration_s,
-             json.dumps({"audio_master": master_id, "ads": len(ads), "chunks": result.chunks,
-                         "loudness": result.loudness, "format": fmt.__dict__})],
-        )
-    return EventRender(render_id, key, str(store.path_for(key)), result, len(ads), master_id)
+    render_id = record_render(
+        cat, event_id=event_id, timeline_id=tl.timeline_id, kind="master", object_key=key,
+        duration_s=result.duration_s,
+        meta={"audio_master": inputs.audio_master_id, "ads": len(inputs.ads), "chunks": result.chunks,
+              "loudness": result.loudness, "format": fmt.__dict__, "unsynced": list(unsynced)})
+    return EventRender(render_id, key, str(store.path_for(key)), result, len(inputs.ads),
+                       inputs.audio_master_id or "", unsynced)

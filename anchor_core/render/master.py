@@ -7,17 +7,17 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..ads import AdBreak
 from ..errors import MediaError
 from ..executor import SerialExecutor
-from ..export.chapters import ffmetadata_chapters
-from ..media import run_ffmpeg
+from ..media import OutputFormat, ffmetadata_chapters, run_ffmpeg
 from ..media.commands import (
     AudioInput,
     VideoInput,
@@ -30,38 +30,25 @@ from ..media.commands import (
 )
 from ..media.encode import write_wav
 from ..media.filters import default_font
-from .plan import (
-    AdBreak,
-    AngleSource,
-    AudioPart,
-    Chunk,
-    OutputFormat,
-    Segment,
-    Zoom,
-    build_pieces,
-    plan_event_audio,
-    split_chunks,
-)
+from ..sync import Angle
+from ..timeline import ChapterMark, Segment, ZoomMoment
+from .inputs import ENVELOPE_RATE
+from .plan import AudioPart, Chunk, build_pieces, plan_event_audio, split_chunks
 
 Progress = Callable[[float, float, str], None]
-ENVELOPE_RATE = 100  # Hz: gain curves for music ducking and ad muting
-
-
-@dataclass(frozen=True)
-class Chapter:
-    start_s: float
-    title: str
 
 
 @dataclass(frozen=True)
 class MasterInputs:
+    """The edit in event time (the timeline's own types) and where each angle's file is."""
+
     duration_s: float
-    segments: list[Segment]
-    angles: dict[str, AngleSource]
-    source_aspect: dict[str, float]
-    zooms: list[Zoom] = field(default_factory=list)
-    ads: list[AdBreak] = field(default_factory=list)
-    chapters: list[Chapter] = field(default_factory=list)
+    segments: Sequence[Segment]
+    angles: Mapping[str, Angle]  # synced angles only
+    paths: Mapping[str, str]  # video id -> local file ffmpeg reads
+    zooms: Sequence[ZoomMoment] = ()
+    ads: Sequence[AdBreak] = ()
+    chapters: Sequence[ChapterMark] = ()
     audio_master_id: str | None = None
     music_path: str | None = None
     music_gain: np.ndarray | None = None  # per 1/ENVELOPE_RATE s, event time
@@ -90,6 +77,7 @@ class ChunkJob:
     fontfile: str
     scratch: str
     threads: int
+    ffmpeg: str | None = None
 
 
 def render_chunk(job: ChunkJob) -> str:
@@ -99,11 +87,12 @@ def render_chunk(job: ChunkJob) -> str:
         frames=job.frames, crf=job.fmt.crf, preset=job.fmt.preset, fontfile=job.fontfile, scratch=job.scratch,
         threads=job.threads,
     )
-    run_ffmpeg(args, path=job.out, what="rendering a chunk of the master failed")
+    run_ffmpeg(args, path=job.out, what="rendering a chunk of the master failed", ffmpeg=job.ffmpeg)
     return job.out
 
 
-def chunk_jobs(inputs: MasterInputs, chunks: list[Chunk], fmt: OutputFormat, work: Path, threads: int) -> list[ChunkJob]:
+def chunk_jobs(inputs: MasterInputs, chunks: list[Chunk], fmt: OutputFormat, work: Path, threads: int,
+               ffmpeg: str | None = None) -> list[ChunkJob]:
     font = str(default_font())
     jobs = []
     for c in chunks:
@@ -113,14 +102,14 @@ def chunk_jobs(inputs: MasterInputs, chunks: list[Chunk], fmt: OutputFormat, wor
             length = p.duration_s + p.lead_s + p.tail_s
             seek = p.src_start_s - p.lead_s
             if p.kind == "angle":
-                path = inputs.angles[p.source].path
-                aspect = inputs.source_aspect.get(p.source, fmt.width / fmt.height)
+                path = inputs.paths[p.source]
+                aspect = inputs.angles[p.source].aspect
             else:
                 path, aspect = p.source, fmt.width / fmt.height
-            zooms = tuple((z.start_s - local0, z.duration_s, z.factor) for z in p.zooms)
+            zooms = tuple((z0 - local0, zd, f) for z0, zd, f in p.zooms)
             vins.append(VideoInput(path, seek, max(0.0, -seek), length, zooms, p.overlay_text, aspect))
         jobs.append(ChunkJob(tuple(vins), c.transitions, str(work / f"chunk_{c.index:05d}.mp4"), c.frames, fmt,
-                             font, str(work / f"text_{c.index:05d}"), threads))
+                             font, str(work / f"text_{c.index:05d}"), threads, ffmpeg))
     return jobs
 
 
@@ -129,7 +118,7 @@ def envelope_wav(path: Path, gain: np.ndarray) -> Path:
     return write_wav(path, np.clip(gain, 0.0, 1.99) / 2.0, ENVELOPE_RATE)
 
 
-def event_gain(duration_s: float, ads: list[AdBreak], ramp_s: float = 0.5) -> np.ndarray:
+def event_gain(duration_s: float, ads: Sequence[AdBreak], ramp_s: float = 0.5) -> np.ndarray:
     """1 everywhere but during ads (0), with ramps matching the ad transitions."""
     n = int(np.ceil(duration_s * ENVELOPE_RATE)) + 1
     t = np.arange(n) / ENVELOPE_RATE
@@ -142,14 +131,15 @@ def event_gain(duration_s: float, ads: list[AdBreak], ramp_s: float = 0.5) -> np
     return g
 
 
-def ffmetadata(chapters: list[Chapter], duration_s: float, title: str = "") -> str:
-    """Chapters for the mp4 (one writer for every ffmetadata file: export.chapters)."""
-    return ffmetadata_chapters([(c.start_s, c.title) for c in chapters], duration_s, title)
+def ffmetadata(chapters: Sequence[ChapterMark], duration_s: float, title: str = "") -> str:
+    """Chapters for the mp4 (one writer for every ffmetadata file: the media layer's)."""
+    return ffmetadata_chapters([(c.timestamp_ms / 1000.0, c.title) for c in chapters], duration_s, title)
 
 
 def render_master(
     inputs: MasterInputs, out_path: str | Path, *, fmt: OutputFormat | None = None, executor: Executor | None = None,
     progress: Progress | None = None, chunk_s: float = 30.0, title: str = "", workers: int = 1,
+    ffmpeg: str | None = None,
 ) -> RenderResult:
     fmt = fmt or OutputFormat()
     report = progress or (lambda d, t, m: None)
@@ -162,12 +152,12 @@ def render_master(
                               crossfade_s=inputs.crossfade_s)
         chunks = split_chunks(pieces, fmt, inputs.duration_s, chunk_s)
         threads = max(1, 2 // max(1, workers))
-        jobs = chunk_jobs(inputs, chunks, fmt, work, threads)
+        jobs = chunk_jobs(inputs, chunks, fmt, work, threads, ffmpeg)
         total = len(jobs) + 3
         report(0, total, f"rendering {len(jobs)} chunks")
         futures = [executor.submit(render_chunk, j) for j in jobs]
         # Audio runs here while the chunks render on the executor.
-        audio_path, loud = _render_audio(inputs, fmt, work)
+        audio_path, loud = _render_audio(inputs, fmt, work, ffmpeg)
         report(1, total, "audio mixed")
         done_paths = []
         for k, f in enumerate(futures):
@@ -178,7 +168,7 @@ def render_master(
         meta.write_text(ffmetadata(inputs.chapters, inputs.duration_s, title))
         tmp_out = work / ("joined" + out_path.suffix)
         run_ffmpeg(concat_mux_args(work / "chunks.txt", audio_path, meta, tmp_out), path=out_path,
-                   what="joining the chunks failed")
+                   what="joining the chunks failed", ffmpeg=ffmpeg)
         tmp_out.replace(out_path)  # atomic on the same filesystem
         report(total, total, "done")
         return RenderResult(str(out_path), inputs.duration_s, len(jobs), loud)
@@ -186,9 +176,11 @@ def render_master(
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _render_audio(inputs: MasterInputs, fmt: OutputFormat, work: Path) -> tuple[Path, dict[str, str]]:
+def _render_audio(inputs: MasterInputs, fmt: OutputFormat, work: Path,
+                  ffmpeg: str | None) -> tuple[Path, dict[str, str]]:
     if inputs.audio_follows_picture:
-        parts = [AudioPart(s.start_s, s.end_s, s.video_id, inputs.angles[s.video_id].source_time(s.start_s))
+        parts = [AudioPart(s.start_ms / 1000.0, s.end_ms / 1000.0, s.video_id,
+                           inputs.angles[s.video_id].source_time(s.start_ms / 1000.0))
                  for s in inputs.segments if inputs.angles[s.video_id].has_audio]
         fade = 0.02
     else:
@@ -201,7 +193,7 @@ def _render_audio(inputs: MasterInputs, fmt: OutputFormat, work: Path) -> tuple[
         if p.start_s > cursor + 1e-6:
             ains.append(AudioInput(None, 0.0, p.start_s - cursor))
         a = inputs.angles[p.video_id]
-        ains.append(AudioInput(a.path, p.src_start_s, p.end_s - p.start_s, a.drift_ppm, fade))
+        ains.append(AudioInput(inputs.paths[p.video_id], p.src_start_s, p.end_s - p.start_s, a.drift_ppm, fade))
         cursor = p.end_s
     if cursor < inputs.duration_s - 1e-6:
         ains.append(AudioInput(None, 0.0, inputs.duration_s - cursor))
@@ -213,13 +205,14 @@ def _render_audio(inputs: MasterInputs, fmt: OutputFormat, work: Path) -> tuple[
         ains, duration_s=inputs.duration_s, music=inputs.music_path, music_env=str(mus_env) if mus_env else None,
         event_env=str(ev_env) if ev_env else None, rate=fmt.audio_rate, music_volume=inputs.music_volume,
     )
-    proc = run_ffmpeg(loudness_measure_args(args, graph, mix), path=work, what="measuring loudness failed")
+    proc = run_ffmpeg(loudness_measure_args(args, graph, mix), path=work, what="measuring loudness failed",
+                      ffmpeg=ffmpeg)
     integrated = integrated_loudness(proc.stderr.decode("utf-8", "replace"))
     # Silence stays silence: no gain when there is nothing to measure.
     gain = 0.0 if integrated is None else max(-30.0, min(30.0, fmt.loudness_lufs - integrated))
     out = work / "audio.m4a"
     run_ffmpeg(loudness_apply_args(args, graph, mix, gain, out, duration_s=inputs.duration_s, rate=fmt.audio_rate),
-               path=out, what="mixing the audio failed")
+               path=out, what="mixing the audio failed", ffmpeg=ffmpeg)
     return out, {"input_i": f"{integrated:.2f}" if integrated is not None else "-inf", "gain_db": f"{gain:.2f}",
                  "output_i": f"{fmt.loudness_lufs:.2f}"}
 

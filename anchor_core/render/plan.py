@@ -8,74 +8,23 @@ crossfade never spans two chunks.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from ..ads import AdBreak
 from ..errors import ValidationError
+from ..media import OutputFormat
+from ..sync import Angle
+from ..timeline import Segment, ZoomMoment
+
+ZOOM_ANGLE_TYPES = ("wide", "medium")
 
 CROSSFADE_S = 0.3
 AD_TRANSITION_S = 0.5
 
 
-@dataclass(frozen=True)
-class OutputFormat:
-    width: int = 1280
-    height: int = 720
-    fps: float = 30.0
-    crf: int = 21
-    preset: str = "veryfast"
-    audio_rate: int = 48000
-    loudness_lufs: float = -16.0
-
-    def frame(self, t: float) -> int:
-        return int(round(t * self.fps))
-
-    def snap(self, t: float) -> float:
-        return self.frame(t) / self.fps
-
-
-@dataclass(frozen=True)
-class AngleSource:
-    """One synced angle as the renderer needs it."""
-
-    video_id: str
-    path: str
-    offset_s: float
-    drift_ppm: float
-    duration_s: float
-    has_audio: bool = True
-    angle_type: str = "other"
-
-    def source_time(self, event_t: float) -> float:
-        return (event_t - self.offset_s) / (1.0 + self.drift_ppm * 1e-6)
-
-    def event_time(self, own_t: float) -> float:
-        return self.offset_s + own_t * (1.0 + self.drift_ppm * 1e-6)
-
-    @property
-    def event_end(self) -> float:
-        return self.event_time(self.duration_s)
-
-
-@dataclass(frozen=True)
-class Zoom:
-    start_s: float  # output time
-    duration_s: float
-    factor: float
-
-
-@dataclass(frozen=True)
-class AdBreak:
-    start_s: float
-    duration_s: float
-    clip_path: str
-    overlay_text: str = ""  # sponsor line drawn during the ad (drawn literally, never parsed)
-
-
-@dataclass(frozen=True)
-class Segment:
-    start_s: float
-    end_s: float
-    video_id: str
+# A zoom inside a piece: (start s, duration s, factor), in output time.
+ZoomSpan = tuple[float, float, float]
 
 
 @dataclass(frozen=True)
@@ -93,7 +42,7 @@ class Piece:
     src_start_s: float  # source time at start_s
     lead_s: float = 0.0
     tail_s: float = 0.0
-    zooms: tuple[Zoom, ...] = ()
+    zooms: tuple[ZoomSpan, ...] = ()
     overlay_text: str = ""
 
     @property
@@ -112,7 +61,7 @@ class Chunk:
 
 
 def build_pieces(
-    segments: list[Segment], angles: dict[str, AngleSource], ads: list[AdBreak], zooms: list[Zoom],
+    segments: Sequence[Segment], angles: Mapping[str, Angle], ads: Sequence[AdBreak], zooms: Sequence[ZoomMoment],
     duration_s: float, *, crossfade_s: float = CROSSFADE_S, ad_transition_s: float = AD_TRANSITION_S,
 ) -> list[Piece]:
     """Turn segments (event time) into output pieces: ads replace the footage under them,
@@ -121,20 +70,22 @@ def build_pieces(
         raise ValidationError("the timeline has no segments to render")
     for s in segments:
         if s.video_id not in angles:
-            raise ValidationError(f"segment {s.start_s:.2f}-{s.end_s:.2f} s uses unknown angle {s.video_id!r}")
+            raise ValidationError(f"segment {s.start_ms / 1000:.2f}-{s.end_ms / 1000:.2f} s uses angle {s.video_id!r},"
+                                  " which is not synced: rebuild the timeline (`anchor timeline EVENT`)")
     spans: list[tuple[float, float, str, str]] = []  # start, end, kind, source
     ads_sorted = sorted(ads, key=lambda a: a.start_s)
     for seg in segments:
-        cursor = seg.start_s
+        seg_start, seg_end = seg.start_ms / 1000.0, seg.end_ms / 1000.0
+        cursor = seg_start
         for ad in ads_sorted:
             a0, a1 = ad.start_s, ad.start_s + ad.duration_s
-            if a1 <= cursor or a0 >= seg.end_s:
+            if a1 <= cursor or a0 >= seg_end:
                 continue
             if a0 > cursor:
                 spans.append((cursor, a0, "angle", seg.video_id))
             cursor = max(cursor, a1)
-        if cursor < seg.end_s:
-            spans.append((cursor, seg.end_s, "angle", seg.video_id))
+        if cursor < seg_end:
+            spans.append((cursor, seg_end, "angle", seg.video_id))
     for ad in ads_sorted:
         spans.append((ad.start_s, min(duration_s, ad.start_s + ad.duration_s), "ad", ad.clip_path))
     spans.sort(key=lambda s: s[0])
@@ -145,9 +96,9 @@ def build_pieces(
         if kind == "angle":
             src = angles[source].source_time(a)
             zs = tuple(
-                Zoom(max(z.start_s, a), min(z.start_s + z.duration_s, b) - max(z.start_s, a), z.factor)
-                for z in zooms
-                if z.start_s < b and z.start_s + z.duration_s > a and angles[source].angle_type in ("wide", "medium")
+                (max(z0, a), min(z1, b) - max(z0, a), z.zoom_factor)
+                for z in zooms for z0, z1 in [(z.start_ms / 1000.0, (z.start_ms + z.duration_ms) / 1000.0)]
+                if z0 < b and z1 > a and angles[source].angle_type in ZOOM_ANGLE_TYPES
             )
             pieces.append(Piece("angle", a, b, source, src, zooms=zs))
         else:
@@ -234,7 +185,7 @@ class AudioPart:
 
 
 def plan_event_audio(
-    angles: dict[str, AngleSource], duration_s: float, master_id: str, *, max_part_s: float = 300.0,
+    angles: Mapping[str, Angle], duration_s: float, master_id: str, *, max_part_s: float = 300.0,
 ) -> list[AudioPart]:
     """The audio master where it has footage; elsewhere the angle that covers the gap longest.
     Parts are at most max_part_s so that clock-drift correction restarts exactly at each."""
@@ -245,14 +196,14 @@ def plan_event_audio(
     t = 0.0
     while t < duration_s - 1e-6:
         master = with_audio.get(master_id)
-        if master and master.offset_s <= t + 1e-6 and master.event_end > t + 1e-3:
-            src_id, end = master_id, min(master.event_end, duration_s)
+        if master and master.offset_s <= t + 1e-6 and master.event_end_s > t + 1e-3:
+            src_id, end = master_id, min(master.event_end_s, duration_s)
         else:
-            covering = [a for a in with_audio.values() if a.offset_s <= t + 1e-6 and a.event_end > t + 1e-3]
+            covering = [a for a in with_audio.values() if a.offset_s <= t + 1e-6 and a.event_end_s > t + 1e-3]
             if covering:
-                best = max(covering, key=lambda a: a.event_end)
+                best = max(covering, key=lambda a: a.event_end_s)
                 nxt = master.offset_s if master and master.offset_s > t else duration_s
-                src_id, end = best.video_id, min(best.event_end, nxt, duration_s)
+                src_id, end = best.video_id, min(best.event_end_s, nxt, duration_s)
             else:  # nobody recorded this stretch: silence until someone starts
                 starts = [a.offset_s for a in with_audio.values() if a.offset_s > t]
                 t = min(starts) if starts else duration_s

@@ -4,59 +4,41 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import MediaError
+from ..catalog import Catalog
+from ..catalog import videos as videos_repo
+from ..errors import MediaError, NotFoundError, ValidationError
 from ..executor import SerialExecutor
 from ..media import decode_audio, probe
+from ..store import ObjectStore
+from .model import EventAngles, SyncResult
 from .pair import FINE_RATE, PairResult, Prepared, align_pair, prepare
 from .solve import Edge, solve_offsets
+from .store import load_event_angles, save_sync
 
 Progress = Callable[[float, float, str], None]
 
 
-@dataclass(frozen=True)
-class SyncResult:
-    """One angle on the reference clock: its sample at own time t plays at
-    offset_s + t * (1 + drift_ppm * 1e-6)."""
-
-    file: str
-    offset_s: float
-    drift_ppm: float
-    confidence: float
-    status: str  # "synced" | "unsynced"
-    reason: str = ""
-    method: str = ""
-    reference: bool = False
-    detail: dict = field(default_factory=dict)
-
-    def public(self) -> dict:
-        d = {"file": self.file, "offset_s": round(self.offset_s, 6), "drift_ppm": round(self.drift_ppm, 2),
-             "confidence": round(self.confidence, 3), "status": self.status}
-        if self.status != "synced":
-            d["reason"] = self.reason
-        return d
-
-
-def load_audio(path: str) -> tuple[np.ndarray | None, str]:
+def load_audio(path: str, ffmpeg: str | None = None) -> tuple[np.ndarray | None, str]:
     """Mono samples at the fine rate, or None and why (no audio track, unreadable)."""
     try:
-        info = probe(path, scan_packets=False)
+        info = probe(path, scan_packets=False, ffmpeg=ffmpeg)
     except MediaError as exc:
         return None, f"cannot read the file: {str(exc).splitlines()[0]}"
     if info.audio is None:
         return None, "the file has no audio track"
     try:
-        return decode_audio(path, FINE_RATE, expected_duration_s=info.duration_s), ""
+        return decode_audio(path, FINE_RATE, expected_duration_s=info.duration_s, ffmpeg=ffmpeg), ""
     except MediaError as exc:
         return None, f"cannot decode the audio: {str(exc).splitlines()[0]}"
 
 
-def _prepare_task(path: str) -> tuple[Prepared | None, str]:
-    samples, why = load_audio(path)
+def _prepare_task(job: tuple[str, str | None]) -> tuple[Prepared | None, str]:
+    path, ffmpeg = job
+    samples, why = load_audio(path, ffmpeg)
     return (prepare(samples), "") if samples is not None else (None, why)
 
 
@@ -126,10 +108,10 @@ def sync_prepared(names: list[str], prepared: list[Prepared | None], reasons: li
 
 
 def sync_files(paths: list[str], reference: int | None = 0, *, executor: Executor | None = None,
-               progress: Progress | None = None) -> list[SyncResult]:
+               progress: Progress | None = None, ffmpeg: str | None = None) -> list[SyncResult]:
     """Sync files; the reference is the first file, or the longest when reference is None."""
     executor = executor or SerialExecutor()
-    loaded = list(executor.map(_prepare_task, paths))
+    loaded = list(executor.map(_prepare_task, [(p, ffmpeg) for p in paths]))
     prepared = [p for p, _ in loaded]
     reasons = [w for _, w in loaded]
     if reference is None:
@@ -138,16 +120,10 @@ def sync_files(paths: list[str], reference: int | None = 0, *, executor: Executo
     return sync_prepared(list(paths), prepared, reasons, reference, progress)
 
 
-def sync_event(cat: object, store: object, event_id: str, *, reference_video_id: str | None = None,
-               executor: Executor | None = None, progress: Progress | None = None) -> list[tuple[str, SyncResult]]:
+def sync_event(cat: Catalog, store: ObjectStore, event_id: str, *, reference_video_id: str | None = None,
+               executor: Executor | None = None, progress: Progress | None = None,
+               ffmpeg: str | None = None) -> list[tuple[str, SyncResult]]:
     """Sync every angle of an event (reference: the named angle, else the longest) and store it."""
-    from ..catalog import Catalog
-    from ..catalog import videos as videos_repo
-    from ..errors import NotFoundError, ValidationError
-    from ..store import LocalStore
-    from .store import save_sync
-
-    assert isinstance(cat, Catalog) and isinstance(store, LocalStore)
     videos = videos_repo.list_videos(cat, event_id)
     if not videos:
         raise NotFoundError(f"event {event_id} has no angles to sync; ingest footage first")
@@ -156,7 +132,7 @@ def sync_event(cat: object, store: object, event_id: str, *, reference_video_id:
         raise ValidationError(f"reference {reference_video_id!r} is not an angle of event {event_id}")
     paths = [str(store.path_for(v.object_key)) for v in videos]
     executor = executor or SerialExecutor()
-    loaded = list(executor.map(_prepare_task, paths))
+    loaded = list(executor.map(_prepare_task, [(p, ffmpeg) for p in paths]))
     prepared = [p for p, _ in loaded]
     reasons = [w for _, w in loaded]
     if reference_video_id is not None:
@@ -167,3 +143,20 @@ def sync_event(cat: object, store: object, event_id: str, *, reference_video_id:
     results = sync_prepared([v.original_name or v.id for v in videos], prepared, reasons, ref, progress)
     save_sync(cat, event_id, ids, results)
     return list(zip(ids, results, strict=True))
+
+
+def load_angles(cat: Catalog, event_id: str, *, require_synced: bool = True) -> EventAngles:
+    """The event's angles on the event clock. `.synced` is the one rule for what takes part in
+    the edit, the sound and the reels; `.unsynced` are left out everywhere (and warned about).
+
+    With `require_synced`, an event with nothing usable raises an error saying what to run."""
+    ea = load_event_angles(cat, event_id)
+    if not require_synced:
+        return ea
+    if not ea.angles:
+        raise NotFoundError(f"event {event_id} has no footage; ingest some with `anchor ingest {event_id} FILE`")
+    if all(a.status == "pending" for a in ea.angles):
+        raise NotFoundError(f"event {event_id} has not been synced; run `anchor sync {event_id}` first")
+    if not ea.synced:
+        raise NotFoundError(f"no angle of event {event_id} is synced; check `anchor sync {event_id}` for the reasons")
+    return ea

@@ -1,11 +1,13 @@
-"""Sync results in the catalog: the videos' sync columns and the plot data in sync_details."""
+"""Sync results in the catalog: the videos' sync columns and the plot data in sync_details.
+The only SQL of this stage, and the only reader of an angle's sync state."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from ..catalog import Catalog
-from .api import SyncResult
+from .model import Angle, EventAngles, SyncResult, place_on_event_clock
 
 
 def save_sync(cat: Catalog, event_id: str, video_ids: list[str], results: list[SyncResult]) -> None:
@@ -25,6 +27,37 @@ def save_sync(cat: Catalog, event_id: str, video_ids: list[str], results: list[S
                 "INSERT INTO sync_details (event_id, video_id, reference_video_id, detail) VALUES (?, ?, ?, ?)",
                 [event_id, vid, ref_id, json.dumps(_plain(detail))],
             )
+
+
+def load_event_angles(cat: Catalog, event_id: str) -> EventAngles:
+    """Every angle of the event with its probe facts and sync, on the event clock."""
+    with cat.cursor() as cur:
+        rows = cur.execute(
+            "SELECT id, angle_type, object_key, coalesce(duration_s, 0), probe, sync_status, sync_offset_s,"
+            " sync_drift_ppm, sync_confidence, sync_reason, coalesce(is_reference, false), original_name"
+            " FROM videos WHERE event_id = ? ORDER BY created_at, id", [event_id]).fetchall()
+    angles = []
+    for vid, atype, key, dur, probe_s, status, off, drift, conf, reason, is_ref, name in rows:
+        p: dict[str, Any] = json.loads(probe_s) if probe_s else {}
+        v = p.get("video") or {}
+        w, h = int(v.get("width") or 16), int(v.get("height") or 9)
+        if v.get("rotation") in (90, 270):
+            w, h = h, w
+        audio = p.get("audio") or {}
+        angles.append(Angle(
+            video_id=vid, angle_type=atype, object_key=key, duration_s=float(dur), offset_s=float(off or 0.0),
+            drift_ppm=float(drift or 0.0), status=status or "pending", reason=reason or "",
+            confidence=float(conf if conf is not None else 0.0), is_reference=bool(is_ref), name=name or "",
+            width=w, height=h, has_audio=bool(audio), audio_rate=int(audio.get("sample_rate") or 0),
+        ))
+    return place_on_event_clock(event_id, angles)
+
+
+def sync_details(cat: Catalog, event_id: str) -> dict[str, dict[str, Any]]:
+    """The stored correlation data per video id (for plots)."""
+    with cat.cursor() as cur:
+        rows = cur.execute("SELECT video_id, detail FROM sync_details WHERE event_id = ?", [event_id]).fetchall()
+    return {vid: json.loads(d) for vid, d in rows if d}
 
 
 def _plain(obj: object) -> object:

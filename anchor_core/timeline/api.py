@@ -1,22 +1,25 @@
-"""Timelines for events: gather sync, features and beats from the catalog, build, store."""
+"""Timelines for events: gather sync, features and beats, build, store.
+
+The workbench and the CLI both go through here: `open_session` loads the profile first and
+then the inputs at the profile's window, `rebuild` re-scores without I/O, `save` stores the
+profile and the timeline with everything a rebuild knows (unsynced angles, audio master)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-import polars as pl
-
+from ..analysis import EventFeatures, event_features
 from ..catalog import Catalog
 from ..catalog.events import get_event
-from ..catalog.music import list_music
 from ..errors import NotFoundError
-from ..music.store import load_beats
-from ..store import LocalStore
+from ..music import event_music, load_beats
+from ..sync import EventAngles, load_angles
+from .audio import choose_audio_master
 from .build import build_timeline, event_beats
-from .grid import FEATURE_COLUMNS, AngleInfo, Grid, build_grid
+from .grid import Grid, build_grid
 from .model import Timeline
 from .profile import Profile
-from .profiles_store import resolve_profile
+from .profiles_store import resolve_profile, save_profile
 from .store import save_timeline
 
 
@@ -28,57 +31,57 @@ class EventInputs:
     event_type: str
     grid: Grid
     beats_s: tuple[float, ...]
-    unsynced: tuple[str, ...]
+    angles: EventAngles
+    features: EventFeatures
+
+    @property
+    def unsynced(self) -> tuple[str, ...]:
+        return tuple(a.video_id for a in self.angles.unsynced)
 
 
-def event_angles(cat: Catalog, store: LocalStore, event_id: str) -> tuple[list[AngleInfo], list[str]]:
-    rows = cat.frame(
-        "SELECT id, angle_type, object_key, coalesce(duration_s, 0), sync_status, sync_offset_s, sync_drift_ppm"
-        " FROM videos WHERE event_id = ? ORDER BY created_at, id", [event_id])
-    if rows.height == 0:
-        raise NotFoundError(f"event {event_id} has no footage; ingest some with `anchor ingest {event_id} FILE`")
-    never_synced = rows["sync_status"].is_null().all()
-    if never_synced and rows.height > 1:
-        raise NotFoundError(f"event {event_id} has not been synced; run `anchor sync {event_id}` first")
-    angles, unsynced = [], []
-    for vid, atype, key, dur, status, off, drift in rows.iter_rows():
-        if status == "synced" or never_synced:
-            angles.append(AngleInfo(vid, atype, float(off or 0.0), float(drift or 0.0), float(dur),
-                                    str(store.path_for(key))))
-        else:
-            unsynced.append(vid)
-    return angles, unsynced
-
-
-def event_features(cat: Catalog, video_ids: list[str]) -> pl.DataFrame:
-    marks = ", ".join("?" for _ in video_ids)
-    return cat.frame(f"SELECT {', '.join(FEATURE_COLUMNS)} FROM features WHERE video_id IN ({marks})"
-                     " ORDER BY video_id, t_ms", list[object](video_ids))
-
-
-def load_event_inputs(cat: Catalog, store: LocalStore, event_id: str, window_ms: int = 2000) -> EventInputs:
+def load_event_inputs(cat: Catalog, event_id: str, window_ms: int) -> EventInputs:
+    """Synced angles, their features in event time and the music's beats, on a grid of `window_ms`."""
     ev = get_event(cat, event_id)
-    angles, unsynced = event_angles(cat, store, event_id)
-    if not angles:
-        raise NotFoundError(f"no angle of event {event_id} is synced; check `anchor sync {event_id}` for the reasons")
-    feats = event_features(cat, [a.video_id for a in angles])
-    if feats.height == 0:
+    angles = load_angles(cat, event_id)
+    feats = event_features(cat, angles.synced)
+    if feats.empty:
         raise NotFoundError(f"event {event_id} has no features yet; run `anchor analyze {event_id}` first")
-    grid = build_grid(feats, angles, window_ms)
+    grid = build_grid(feats.frame, angles.synced, window_ms)
     beats: list[float] = []
-    music = list_music(cat, event_id)
+    music = event_music(cat, event_id)
     if music:
-        beats = event_beats(load_beats(cat, event_id), music[0].duration_s, grid.duration_ms / 1000.0)
-    return EventInputs(event_id, ev.event_type, grid, tuple(beats), tuple(unsynced))
+        beats = event_beats(load_beats(cat, event_id), music.duration_s, grid.duration_ms / 1000.0)
+    return EventInputs(event_id, ev.event_type, grid, tuple(beats), angles, feats)
 
 
-def timeline_event(cat: Catalog, store: LocalStore, event_id: str, *, profile: str | Profile | None = None,
-                   strategy: str | None = None) -> tuple[str, Timeline]:
-    """Build the event's timeline with a profile (name, JSON file, or object) and store it."""
+def open_session(cat: Catalog, event_id: str, *, profile: str | Profile | None = None
+                 ) -> tuple[EventInputs, str, Profile]:
+    """The profile (named, from a file, or the event type's latest), then the inputs at its window."""
     ev = get_event(cat, event_id)
     pid, prof = resolve_profile(cat, profile, ev.event_type)
-    inputs = load_event_inputs(cat, store, event_id, prof.window_ms)
-    tl = build_timeline(inputs.grid, prof, beats_s=inputs.beats_s, strategy=strategy, event_type=ev.event_type)
-    if inputs.unsynced:
-        tl = Timeline(**{**tl.__dict__, "meta": dict(tl.meta, unsynced=list(inputs.unsynced))})
-    return save_timeline(cat, event_id, tl, pid), tl
+    return load_event_inputs(cat, event_id, prof.window_ms), pid, prof
+
+
+def rebuild(inputs: EventInputs, profile: Profile, *, strategy: str | None = None) -> Timeline:
+    """Pure: the timeline for these inputs under this profile, with the audio master and the
+    angles that were left out recorded on it."""
+    tl = build_timeline(inputs.grid, profile, beats_s=inputs.beats_s, strategy=strategy,
+                        event_type=inputs.event_type)
+    meta = dict(tl.meta, unsynced=list(inputs.unsynced)) if inputs.unsynced else tl.meta
+    master = choose_audio_master(inputs.angles.synced, inputs.features.frame, tl.duration_s)
+    return replace(tl, meta=meta, audio_master=master)
+
+
+def save(cat: Catalog, inputs: EventInputs, tl: Timeline, profile: Profile) -> Timeline:
+    """Store the profile (as a new version when edited) and the timeline; returns it with its id."""
+    pid, _ = save_profile(cat, profile)
+    return replace(tl, timeline_id=save_timeline(cat, inputs.event_id, tl, pid))
+
+
+def timeline_event(cat: Catalog, event_id: str, *, profile: str | Profile | None = None,
+                   strategy: str | None = None) -> tuple[str, Timeline]:
+    """Build the event's timeline with a profile (name, JSON file, or object) and store it."""
+    inputs, pid, prof = open_session(cat, event_id, profile=profile)
+    tl = rebuild(inputs, prof, strategy=strategy)
+    tid = save_timeline(cat, event_id, tl, pid)
+    return tid, replace(tl, timeline_id=tid)

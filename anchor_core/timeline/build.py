@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..music.analysis import snap_to_beats
+from ..music import snap_to_beats
 from .grid import Grid
 from .model import Segment, Timeline
 from .moments import find_ad_slots, find_chapters, find_zooms, window_angles

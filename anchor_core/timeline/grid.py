@@ -8,41 +8,17 @@ run on its arrays and are cheap enough to redo on every slider move.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 
+from ..analysis import FEATURE_COLUMNS
 from ..errors import ValidationError
+from ..sync import Angle
 
 EDGE_TOL_MS = 1.0  # container rounding: footage that ends 1 ms early still counts as covering
-
-
-@dataclass(frozen=True)
-class AngleInfo:
-    """One synced angle: its own time t plays at event time offset_s + t * (1 + drift_ppm * 1e-6)."""
-
-    video_id: str
-    angle_type: str
-    offset_s: float
-    drift_ppm: float
-    duration_s: float
-    source: str = ""  # file path or URL, for exports
-
-    @property
-    def rate(self) -> float:
-        return 1.0 + self.drift_ppm * 1e-6
-
-    @property
-    def event_start_s(self) -> float:
-        return self.offset_s
-
-    @property
-    def event_end_s(self) -> float:
-        return self.offset_s + self.duration_s * self.rate
-
-    def own_time(self, t_event_s: float) -> float:
-        return (t_event_s - self.offset_s) / self.rate
 
 
 @dataclass(frozen=True)
@@ -51,7 +27,7 @@ class Grid:
 
     window_ms: int
     duration_ms: int
-    angles: tuple[AngleInfo, ...]
+    angles: tuple[Angle, ...]
     eligible: np.ndarray  # bool: the angle has footage for the whole window
     action: np.ndarray
     faces: np.ndarray
@@ -79,19 +55,13 @@ class Grid:
 
     def covers(self, i: int, t0_s: float, t1_s: float) -> bool:
         """Angle i has footage over [t0, t1] in event time."""
-        a = self.angles[i]
-        tol = EDGE_TOL_MS / 1000.0
-        return a.event_start_s - tol <= t0_s and t1_s <= a.event_end_s + tol
+        return self.angles[i].covers(t0_s, t1_s)
 
 
-FEATURE_COLUMNS = ("video_id", "t_ms", "action_intensity", "scene_cut", "scene_type", "faces", "speech",
-                   "crowd_energy", "audio_events", "visual_complexity", "key_moment", "description")
-
-
-def build_grid(features: pl.DataFrame, angles: list[AngleInfo], window_ms: int = 2000) -> Grid:
+def build_grid(features: pl.DataFrame, angles: Sequence[Angle], window_ms: int = 2000) -> Grid:
     """Resample each angle's features (own time) onto the event's window grid.
 
-    The event runs from 0 (the reference's first sample) to the last synced footage. A window
+    The event runs from 0 (the earliest synced footage) to the last synced footage. A window
     is eligible for an angle only when the footage covers all of it, so no cut ever lands on
     an angle that has nothing to show.
     """
@@ -129,15 +99,15 @@ def build_grid(features: pl.DataFrame, angles: list[AngleInfo], window_ms: int =
         if features.height else {}
     for i, a in enumerate(angles):
         tol = EDGE_TOL_MS
-        own0 = (starts - a.offset_s * 1000.0) / a.rate
-        own1 = (ends - a.offset_s * 1000.0) / a.rate
+        own0 = a.source_time(starts / 1000.0) * 1000.0
+        own1 = a.source_time(ends / 1000.0) * 1000.0
         eligible[i] = (own0 >= -tol) & (own1 <= a.duration_s * 1000.0 + tol)
         f = parts.get(a.video_id)
         if f is None or f.height == 0:
             continue
         t = f["t_ms"].to_numpy().astype(np.float64)
         step = float(np.median(np.diff(t))) if t.size > 1 else float(window_ms)
-        own_c = (centres - a.offset_s * 1000.0) / a.rate
+        own_c = a.source_time(centres / 1000.0) * 1000.0
         j = np.searchsorted(t, own_c, side="right") - 1
         ok = (j >= 0) & (own_c < t[np.clip(j, 0, None)] + step) & (own_c <= a.duration_s * 1000.0 + tol)
         jj = np.clip(j, 0, t.size - 1)
@@ -152,10 +122,8 @@ def build_grid(features: pl.DataFrame, angles: list[AngleInfo], window_ms: int =
         # a cut anywhere inside the event window counts, not only at its centre
         cut_t = t[f["scene_cut"].to_numpy().astype(bool)]
         if cut_t.size:
-            own_s = (starts - a.offset_s * 1000.0) / a.rate
-            own_e = (ends - a.offset_s * 1000.0) / a.rate
-            lo = np.searchsorted(cut_t, own_s - step + 1e-6, side="left")
-            hi = np.searchsorted(cut_t, own_e, side="left")
+            lo = np.searchsorted(cut_t, own0 - step + 1e-6, side="left")
+            hi = np.searchsorted(cut_t, own1, side="left")
             cut[i] = hi > lo
         codes = np.array([code_of[s] for s in f["scene_type"].to_list()], dtype=np.int32)
         stype[i] = np.where(ok, codes[jj], code_of["none"])

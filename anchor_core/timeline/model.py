@@ -56,6 +56,17 @@ class Timeline:
     profile_version: int
     inputs_hash: str
     meta: dict[str, Any] = field(default_factory=dict)
+    audio_master: str = ""  # the angle whose microphone is heard throughout (video id)
+    timeline_id: str = ""  # set once stored
+
+    @property
+    def duration_s(self) -> float:
+        return self.duration_ms / 1000.0
+
+    @property
+    def unsynced(self) -> tuple[str, ...]:
+        """Angles left out of this edit because sync could not place them."""
+        return tuple(self.meta.get("unsynced", ()))
 
     def frames(self) -> dict[str, pl.DataFrame]:
         """Polars frames for plots and SQL (segments, zooms, ad_slots, chapters)."""

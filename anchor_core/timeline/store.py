@@ -12,7 +12,8 @@ from .model import AdSlot, ChapterMark, Segment, Timeline, ZoomMoment
 
 def save_timeline(cat: Catalog, event_id: str, tl: Timeline, profile_id: str | None) -> str:
     tid = new_id("tl")
-    meta = dict(tl.meta, profile_name=tl.profile_name, profile_version=tl.profile_version)
+    meta = dict(tl.meta, profile_name=tl.profile_name, profile_version=tl.profile_version,
+                audio_master=tl.audio_master)
     with cat.transaction() as cur:
         cur.execute("INSERT INTO timelines (id, event_id, profile_id, strategy, inputs_hash, beat_synced, duration_ms,"
                     " meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -32,6 +33,11 @@ def save_timeline(cat: Catalog, event_id: str, tl: Timeline, profile_id: str | N
             cur.executemany("INSERT INTO timeline_chapters VALUES (?, ?, ?, ?, ?)",
                             [[tid, i, c.timestamp_ms, c.title, c.kind] for i, c in enumerate(tl.chapters)])
     return tid
+
+
+def load_latest_timeline(cat: Catalog, event_id: str) -> Timeline:
+    """The event's most recent timeline: what render, ads, export and the notebooks read."""
+    return load_timeline(cat, latest_timeline_id(cat, event_id))
 
 
 def latest_timeline_id(cat: Catalog, event_id: str) -> str:
@@ -61,4 +67,5 @@ def load_timeline(cat: Catalog, timeline_id: str) -> Timeline:
         tuple(AdSlot(int(a), int(d), float(s)) for a, d, s in ads.iter_rows()),
         tuple(ChapterMark(int(a), t, k) for a, t, k in chs.iter_rows()),
         bool(beat), strategy, str(meta.get("profile_name", "")), int(meta.get("profile_version", 0) or 0), ih, meta,
+        audio_master=str(meta.get("audio_master") or ""), timeline_id=timeline_id,
     )

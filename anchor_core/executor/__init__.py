@@ -1,16 +1,17 @@
 """The one place that decides where fanned-out work runs.
 
 Task functions take and return plain picklable data, so a cluster engine (Dask, Ray) that
-offers the `concurrent.futures.Executor` interface can replace the local pool by configuration.
+offers the `concurrent.futures.Executor` interface replaces the local pool by configuration:
+`ANCHOR_EXECUTOR` names a module of `executor/backends/`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from typing import Any, TypeVar
 
-from .config import Settings
+from ..config import Settings
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -29,12 +30,12 @@ class SerialExecutor(Executor):
 
 
 def make_executor(settings: Settings, max_workers: int | None = None) -> Executor:
+    """The configured executor with at most `max_workers` (default: the settings' workers)."""
+    from ..registry import EXECUTORS
+
     workers = max(1, max_workers or settings.workers)
-    if settings.executor == "serial" or workers == 1:
-        return SerialExecutor()
-    if settings.executor == "process":
-        return ProcessPoolExecutor(max_workers=workers)
-    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="anchor")
+    name = "serial" if workers == 1 and settings.executor in ("thread", "process") else None
+    return EXECUTORS.open(settings, name, max_workers=workers)
 
 
 def map_ordered(executor: Executor, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:

@@ -6,7 +6,7 @@ Credentials: HTTP Basic (user `anchor`, the password) or `?token=<password>` onc
 an HttpOnly session cookie. Protection is on whenever a password is set, and a password is
 required to listen beyond localhost.
 
-Usage: python notebooks/serve.py [--host H] [--port P] [--password-file F]
+Usage: python -m anchor_app.serve [--host H] [--port P] [--password-file F] [--no-auth]
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-NOTEBOOKS = Path(__file__).resolve().parent
+from anchor_app import notebooks_dir
+
 COOKIE = "anchor_session"
 
 
@@ -87,9 +88,10 @@ def build_app(password: str | None) -> Any:
 
     from anchor_core.config import load_settings
 
+    notebooks = notebooks_dir()
     builder = marimo.create_asgi_app(include_code=False)
     for name in ("organizer", "workbench", "report"):
-        nb = NOTEBOOKS / f"{name}.py"
+        nb = notebooks / f"{name}.py"
         if nb.is_file():
             builder = builder.with_app(path=f"/{name}", root=str(nb))
     marimo_app = builder.build()
@@ -113,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--password-file", help="file holding the password (else $ANCHOR_SERVE_PASSWORD)")
     p.add_argument("--no-auth", action="store_true", help="only allowed on localhost")
     a = p.parse_args(argv)
+    notebooks_dir()  # fail before printing a password for a server that cannot start
     password = None
     if a.password_file:
         password = Path(a.password_file).read_text().strip()

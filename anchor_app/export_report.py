@@ -4,7 +4,7 @@ marimo's own `export html` loads its frontend from a CDN (a blank page offline),
 the notebook in script mode and assembles its outputs, which are static HTML already (tables
 as plain HTML, plots as inline PNG), into a page with inline CSS and no scripts.
 
-Usage: python notebooks/export_report.py --event ID --home DIR --out FILE
+Usage: python -m anchor_app.export_report --event ID --home DIR --out FILE
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+
+from anchor_app import notebooks_dir
 
 CSS = """
 body { font-family: system-ui, -apple-system, Segoe UI, Roboto, sans-serif; margin: 2rem auto; max-width: 1200px;
@@ -44,7 +46,7 @@ def export(event: str, home: str, out: Path) -> Path:
     import marimo as mo
 
     sys.argv = [sys.argv[0], "--event", event, "--home", home]
-    app = load_app(Path(__file__).with_name("report.py"))
+    app = load_app(notebooks_dir() / "report.py")
     outputs, _defs = app.run()
     parts = []
     for o in outputs:

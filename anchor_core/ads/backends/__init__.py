@@ -1,0 +1,1 @@
+"""Ad-generator backends: one module each, defining BACKEND (see anchor_core.registry)."""

@@ -1,0 +1,1 @@
+"""Analyzer backends: one module each, defining BACKEND (see anchor_core.registry)."""

@@ -1,0 +1,1 @@
+"""Catalog backends: one module each, defining BACKEND (see anchor_core.registry)."""

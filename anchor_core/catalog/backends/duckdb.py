@@ -1,0 +1,14 @@
+"""One DuckDB file in ANCHOR_HOME (the embedded default)."""
+
+from __future__ import annotations
+
+from ...config import Settings
+from ...registry import Backend
+from ..db import Catalog
+
+
+def _open(settings: Settings) -> Catalog:
+    return Catalog(settings.catalog_path)
+
+
+BACKEND: Backend[Catalog] = Backend("duckdb", "ANCHOR_HOME/catalog.duckdb", _open)

@@ -1,0 +1,1 @@
+"""Reel search / ranking backends: one module each, defining BACKEND (see anchor_core.registry)."""

@@ -1,0 +1,1 @@
+"""Object-store backends: one module each, defining BACKEND (see anchor_core.registry)."""
