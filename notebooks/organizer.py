@@ -12,10 +12,12 @@ with app.setup:
     from anchor_core.catalog import Catalog
     from anchor_core.catalog import events as events_repo
     from anchor_core.catalog import products as products_repo
+    from anchor_core.errors import NotFoundError
     from anchor_core.nbparams import notebook_params
-    from anchor_core.reels.api import make_reel
-    from anchor_core.reels.rank import VIBES
+    from anchor_core.reels import VIBES, make_reel
+    from anchor_core.render import latest_master
     from anchor_core.store import open_store
+    from anchor_core.timeline import load_latest_timeline
 
 
 @app.cell
@@ -32,12 +34,11 @@ def load_event(event_id, settings):
         events = events_repo.list_events(_cat)
         event = events.filter(pl.col("id") == event_id) if event_id else events.head(1)
         current = event["id"][0] if event.height else ""
-        master = _cat.frame("SELECT object_key, duration_s, created_at FROM renders WHERE event_id = ? AND kind ="
-                            " 'master' ORDER BY created_at DESC LIMIT 1", [current])
-        chapters = _cat.frame(
-            "SELECT c.timestamp_ms, c.title FROM timeline_chapters c JOIN timelines t ON t.id = c.timeline_id"
-            " WHERE t.event_id = ? AND t.id = (SELECT id FROM timelines WHERE event_id = ? ORDER BY created_at"
-            " DESC LIMIT 1) ORDER BY c.idx", [current, current])
+        master = latest_master(_cat, current) if current else None
+        try:
+            chapters = [(c.timestamp_ms, c.title) for c in load_latest_timeline(_cat, current).chapters]
+        except NotFoundError:
+            chapters = []
         products = products_repo.products_frame(_cat)
         chosen = [p.id for p in products_repo.event_products(_cat, current)] if current else []
     return chapters, chosen, current, event, master, products
@@ -72,11 +73,11 @@ def save_sponsors(current, picker, save, settings):
 
 @app.cell
 def watch(chapters, master, media_url):
-    mo.stop(master.height == 0, mo.md("## Master video\n\nNot rendered yet (`anchor render EVENT`)."))
-    _key = master["object_key"][0]
+    mo.stop(master is None, mo.md("## Master video\n\nNot rendered yet (`anchor render EVENT`)."))
+    _key = master["object_key"]
     _rows = "".join(
         f"<li><code>{int(r[0]) // 60000:02d}:{int(r[0]) // 1000 % 60:02d}</code> {html.escape(str(r[1]))}</li>"
-        for r in chapters.iter_rows()
+        for r in chapters
     )
     _player = (mo.Html(f'<video controls preload="metadata" style="width:100%" src="{media_url}{_key}"></video>')
                if media_url else mo.md(f"`{_key}`"))

@@ -10,8 +10,16 @@ with app.setup:
     import polars as pl
 
     from anchor_core import viz
+    from anchor_core.analysis import event_features
     from anchor_core.catalog import Catalog
+    from anchor_core.catalog import events as events_repo
+    from anchor_core.catalog import videos as videos_repo
+    from anchor_core.errors import NotFoundError
     from anchor_core.nbparams import notebook_params
+    from anchor_core.reels import list_reels
+    from anchor_core.render import list_renders
+    from anchor_core.sync import load_angles, sync_details
+    from anchor_core.timeline import angle_usage, load_latest_timeline, timeline_profile
 
 
 @app.cell
@@ -23,39 +31,32 @@ def params():
 
 @app.cell
 def catalog_frames(event_id, settings):
+    # Only the stages' read models: the report sees exactly what the render and exports saw.
     _cat = Catalog(settings.catalog_path)
     try:
-        event = _cat.frame("SELECT id, name, event_type, status, created_at FROM events WHERE id = ?", [event_id])
-        videos = _cat.frame(
-            "SELECT id AS video_id, angle_type, original_name, round(duration_s, 3) AS duration_s, probe,"
-            " sync_offset_s, sync_drift_ppm, sync_confidence, sync_status, sync_reason, sync_method"
-            " FROM videos WHERE event_id = ? ORDER BY created_at, id", [event_id])
-        details = _cat.frame("SELECT video_id, detail FROM sync_details WHERE event_id = ?", [event_id])
-        feats = _cat.frame(
-            "SELECT f.*, v.sync_offset_s AS off, v.sync_drift_ppm AS drift FROM features f JOIN videos v"
-            " ON v.id = f.video_id WHERE v.event_id = ? ORDER BY f.video_id, f.t_ms", [event_id])
-        timeline = _cat.frame(
-            "SELECT t.*, p.name AS profile_name, p.version AS profile_version, p.body AS profile_body"
-            " FROM timelines t LEFT JOIN profiles p ON p.id = t.profile_id WHERE t.event_id = ?"
-            " ORDER BY t.created_at DESC LIMIT 1", [event_id])
-        tid = timeline["id"][0] if timeline.height else ""
-        segments = _cat.frame("SELECT * FROM timeline_segments WHERE timeline_id = ? ORDER BY idx", [tid])
-        zooms = _cat.frame("SELECT * FROM timeline_zooms WHERE timeline_id = ? ORDER BY idx", [tid])
-        ad_slots = _cat.frame("SELECT * FROM timeline_ad_slots WHERE timeline_id = ? ORDER BY idx", [tid])
-        chapters = _cat.frame("SELECT * FROM timeline_chapters WHERE timeline_id = ? ORDER BY idx", [tid])
-        usage = _cat.frame(
-            "SELECT s.video_id, v.angle_type, count(*) AS segments, sum(s.end_ms - s.start_ms) / 1000.0 AS seconds,"
-            " round(100.0 * sum(s.end_ms - s.start_ms) / any_value(t.duration_ms), 1) AS share_pct,"
-            " round(avg(s.end_ms - s.start_ms) / 1000.0, 2) AS mean_len_s,"
-            " round(min(s.end_ms - s.start_ms) / 1000.0, 2) AS min_len_s,"
-            " round(max(s.end_ms - s.start_ms) / 1000.0, 2) AS max_len_s"
-            " FROM timeline_segments s JOIN timelines t ON t.id = s.timeline_id JOIN videos v ON v.id = s.video_id"
-            " WHERE s.timeline_id = ? GROUP BY s.video_id, v.angle_type ORDER BY seconds DESC", [tid])
-        renders = _cat.frame("SELECT id, kind, object_key, duration_s, meta, created_at FROM renders"
-                             " WHERE event_id = ? ORDER BY created_at", [event_id])
+        try:
+            _e = events_repo.get_event(_cat, event_id)
+            event = pl.DataFrame([{"id": _e.id, "name": _e.name, "event_type": _e.event_type, "status": _e.status}])
+        except NotFoundError:
+            event = pl.DataFrame()
+        videos = videos_repo.videos_frame(_cat, event_id) if event.height else pl.DataFrame()
+        probes = {v.id: v.probe for v in videos_repo.list_videos(_cat, event_id)} if event.height else {}
+        details = sync_details(_cat, event_id) if event.height else {}
+        angles = load_angles(_cat, event_id, require_synced=False) if event.height else None
+        feats = event_features(_cat, angles.synced).frame if angles and angles.synced else pl.DataFrame()
+        try:
+            timeline = load_latest_timeline(_cat, event_id)
+            profile = timeline_profile(_cat, timeline.timeline_id)
+        except NotFoundError:
+            timeline, profile = None, None
+        renders = pl.concat([
+            list_renders(_cat, event_id).select("id", "kind", "object_key", "duration_s", "created_at"),
+            list_reels(_cat, event_id).select(pl.col("id"), pl.lit("reel").alias("kind"), "object_key", "duration_s",
+                                              "created_at"),
+        ]).sort("created_at") if event.height else pl.DataFrame()
     finally:
         _cat.close()
-    return ad_slots, chapters, details, event, feats, renders, segments, timeline, usage, videos, zooms
+    return details, event, feats, probes, profile, renders, timeline, videos
 
 
 @app.cell
@@ -67,10 +68,10 @@ def title(event, event_id):
 
 
 @app.cell
-def inputs_section(videos):
+def inputs_section(probes, videos):
     _rows = []
     for _r in videos.iter_rows(named=True):
-        _p = json.loads(_r["probe"]) if _r["probe"] else {}
+        _p = probes.get(_r["video_id"]) or {}
         _v, _a = _p.get("video") or {}, _p.get("audio") or {}
         _rows.append({"video_id": _r["video_id"], "angle": _r["angle_type"], "file": _r["original_name"],
                       "duration_s": _r["duration_s"], "size": f"{_v.get('width')}x{_v.get('height')}",
@@ -83,10 +84,10 @@ def inputs_section(videos):
 @app.cell
 def sync_section(details, videos):
     _table = videos.select("video_id", "angle_type", "sync_offset_s", "sync_drift_ppm", "sync_confidence",
-                           "sync_status", "sync_reason", "sync_method")
+                           "sync_status", "sync_reason")
     _parts = [mo.md("## Sync quality"), mo.Html(viz.frame_to_html(_table))]
-    if details.height:
-        _d = [dict(json.loads(r[1]), label=r[0]) for r in details.iter_rows() if r[1]]
+    if details:
+        _d = [dict(d, label=v) for v, d in details.items()]
         _parts.append(mo.Html(viz.figure_to_html(viz.sync_figure(_d), alt="sync")))
     mo.vstack(_parts)
     return
@@ -95,8 +96,7 @@ def sync_section(details, videos):
 @app.cell
 def features_section(feats, videos):
     mo.stop(feats.height == 0, mo.md("## Features\n\nNot analysed yet."))
-    _f = feats.with_columns((pl.col("off").fill_null(0) + pl.col("t_ms") / 1000 * (1 + pl.col("drift").fill_null(0)
-                                                                                  * 1e-6)).alias("t_event_s"))
+    _f = feats  # already in event time
     _angles = videos.select("video_id", "angle_type")
     _summary = feats.group_by("video_id").agg(
         pl.len().alias("windows"), pl.col("action_intensity").mean().round(2).alias("mean_action"),
@@ -111,37 +111,40 @@ def features_section(feats, videos):
 
 
 @app.cell
-def timeline_section(ad_slots, chapters, segments, timeline, usage, videos, zooms):
-    mo.stop(timeline.height == 0, mo.md("## Timeline\n\nNo timeline built yet."))
-    _t = timeline.row(0, named=True)
-    _fig = viz.timeline_figure(segments, videos.select("video_id", "angle_type"), zooms=zooms, ad_slots=ad_slots,
-                               chapters=chapters, title=f"{_t['strategy']} timeline")
+def timeline_section(timeline, videos):
+    mo.stop(timeline is None, mo.md("## Timeline\n\nNo timeline built yet."))
+    _f = timeline.frames()
+    _fig = viz.timeline_figure(_f["segments"], videos.select("video_id", "angle_type"), zooms=_f["zooms"],
+                               ad_slots=_f["ad_slots"], chapters=_f["chapters"], title=f"{timeline.strategy} timeline")
     mo.vstack([
-        mo.md(f"## Timeline\n\n{segments.height} segments over {_t['duration_ms'] / 1000:.1f} s, strategy "
-              f"**{_t['strategy']}**, beat-synced: {_t['beat_synced']}, inputs hash `{_t['inputs_hash']}`"),
+        mo.md(f"## Timeline\n\n{len(timeline.segments)} segments over {timeline.duration_s:.1f} s, strategy "
+              f"**{timeline.strategy}**, beat-synced: {timeline.beat_synced}, heard through "
+              f"`{timeline.audio_master or 'the best-covering microphone'}`, inputs hash `{timeline.inputs_hash}`"
+              + (f"; left out (not synced): {', '.join(timeline.unsynced)}" if timeline.unsynced else "")),
         mo.Html(viz.figure_to_html(_fig, alt="timeline")),
-        mo.md("### Angle usage"), mo.Html(viz.frame_to_html(usage)),
-        mo.md("### Segments"), mo.Html(viz.frame_to_html(segments.drop("timeline_id"))),
+        mo.md("### Angle usage"), mo.Html(viz.frame_to_html(angle_usage(_f["segments"]))),
+        mo.md("### Segments"), mo.Html(viz.frame_to_html(_f["segments"])),
     ])
     return
 
 
 @app.cell
-def profile_section(timeline):
-    mo.stop(timeline.height == 0 or timeline["profile_body"][0] is None)
-    _t = timeline.row(0, named=True)
-    mo.vstack([mo.md(f"## Profile used: {_t['profile_name']} v{_t['profile_version']}"),
-               mo.Html(f"<pre>{json.dumps(json.loads(_t['profile_body']), indent=2)}</pre>")])
+def profile_section(profile, timeline):
+    mo.stop(timeline is None or profile is None)
+    mo.vstack([mo.md(f"## Profile used: {profile.name} v{profile.version}"),
+               mo.Html(f"<pre>{json.dumps(profile.to_dict(), indent=2)}</pre>")])
     return
 
 
 @app.cell
-def slots_section(ad_slots, chapters, renders):
+def slots_section(renders, timeline):
+    _f = timeline.frames() if timeline is not None else {}
+    _ads, _chapters = _f.get("ad_slots", pl.DataFrame()), _f.get("chapters", pl.DataFrame())
     mo.vstack([
         mo.md("## Ad slots"),
-        mo.Html(viz.frame_to_html(ad_slots.drop("timeline_id"))) if ad_slots.height else mo.md("None."),
+        mo.Html(viz.frame_to_html(_ads)) if _ads.height else mo.md("None."),
         mo.md("## Chapters"),
-        mo.Html(viz.frame_to_html(chapters.drop("timeline_id"))) if chapters.height else mo.md("None."),
+        mo.Html(viz.frame_to_html(_chapters)) if _chapters.height else mo.md("None."),
         mo.md("## Renders"),
         mo.Html(viz.frame_to_html(renders)) if renders.height else mo.md("None yet."),
     ])

@@ -5,12 +5,12 @@ app = marimo.App(width="full", app_title="Anchor workbench")
 
 with app.setup:
     import html
-    import json
 
     import marimo as mo
     import polars as pl
 
-    from anchor_core.analysis import analyze_event
+    from anchor_core.ads import list_ads
+    from anchor_core.analysis import event_features, run_analysis
     from anchor_core.catalog import Catalog
     from anchor_core.catalog import events as events_repo
     from anchor_core.catalog import products as products_repo
@@ -20,18 +20,18 @@ with app.setup:
     from anchor_core.executor import make_executor
     from anchor_core.ingest import ingest_video
     from anchor_core.nbparams import bar_progress, notebook_params
-    from anchor_core.reels.api import make_reel
-    from anchor_core.reels.rank import VIBES
-    from anchor_core.render.api import preview_ads, render_event
-    from anchor_core.render.inputs import features_event_time, synced_angles
+    from anchor_core.reels import VIBES, make_reel
+    from anchor_core.render import preview_ads, render_event
     from anchor_core.store import open_store
-    from anchor_core.sync.api import sync_event
-    from anchor_core.timeline.api import load_event_inputs
-    from anchor_core.timeline.build import build_timeline
-    from anchor_core.timeline.profile import fit_max_segment
-    from anchor_core.timeline.profiles_store import latest_profile, save_profile
-    from anchor_core.timeline.stats import angle_usage, timeline_summary
-    from anchor_core.timeline.store import save_timeline
+    from anchor_core.sync import load_angles, sync_details, sync_event
+    from anchor_core.timeline import (
+        angle_usage,
+        fit_max_segment,
+        open_session,
+        rebuild,
+        save,
+        timeline_summary,
+    )
     from anchor_core.viz import features_figure, figure_to_html, sync_figure, timeline_figure
 
 
@@ -113,7 +113,7 @@ def ingest_run(angle, browser, event_id, go, set_refresh, settings, upload):
         for _src, _name in _items:
             try:
                 _r = ingest_video(_cat, _store, event_id, _src, angle_type=angle.value, name=_name,
-                                  scratch=settings.home / "tmp")
+                                  scratch=settings.home / "tmp", ffmpeg=settings.ffmpeg)
                 _done.append(f"- {_name or _src}: {'added' if _r.created else 'already there'} `{_r.id}`")
             except Exception as _exc:  # shown to the producer, nothing stored
                 _done.append(f"- {_name or _src}: **refused** — {_exc}")
@@ -135,7 +135,12 @@ def sync_run(event_id, set_refresh, settings, sync_btn):
     mo.stop(not sync_btn.value)
     with Catalog(settings.catalog_path) as _cat, mo.status.progress_bar(total=100, title="Syncing") as _bar:
         _progress = bar_progress(_bar)
-        sync_event(_cat, open_store(settings), event_id, progress=_progress)
+        _ex = make_executor(settings, max_workers=2)
+        try:
+            sync_event(_cat, open_store(settings), event_id, executor=_ex, progress=_progress,
+                       ffmpeg=settings.ffmpeg)
+        finally:
+            _ex.shutdown()
     set_refresh(lambda n: n + 1)
     return
 
@@ -144,15 +149,16 @@ def sync_run(event_id, set_refresh, settings, sync_btn):
 def sync_view(event_id, get_refresh, settings):
     get_refresh()
     with Catalog(settings.catalog_path) as _cat:
-        _rows = _cat.frame("SELECT v.id AS video_id, v.angle_type, v.sync_status, v.sync_offset_s, v.sync_drift_ppm,"
-                           " v.sync_confidence, v.sync_reason, d.detail FROM videos v LEFT JOIN sync_details d"
-                           " ON d.video_id = v.id WHERE v.event_id = ? ORDER BY v.created_at", [event_id])
-    _details = [dict(json.loads(_d), label=f"{_t} {_v[-6:]}") for _v, _t, _d in
-                _rows.select("video_id", "angle_type", "detail").iter_rows() if _d]
+        _rows = videos_repo.videos_frame(_cat, event_id).select(
+            "video_id", "angle_type", "sync_status", "sync_offset_s", "sync_drift_ppm", "sync_confidence",
+            "sync_reason")
+        _stored = sync_details(_cat, event_id)
+    _details = [dict(_stored[_v], label=f"{_t} {_v[-6:]}") for _v, _t in
+                _rows.select("video_id", "angle_type").iter_rows() if _v in _stored]
     _synced = _rows.filter(pl.col("sync_status") == "synced").height
     _note = ("Not synced yet: press **Sync angles**." if _rows["sync_status"].null_count() == _rows.height
              else f"{_synced} of {_rows.height} angles synced (no correlation details stored for a plot).")
-    mo.vstack([mo.ui.table(_rows.drop("detail"), selection=None, label="Sync per angle"),
+    mo.vstack([mo.ui.table(_rows, selection=None, label="Sync per angle"),
                sync_figure(_details) if _details else mo.md(_note)])
     return
 
@@ -171,12 +177,7 @@ def analysis_run(analyze_btn, event_id, reanalyze, set_refresh, settings):
     mo.stop(not analyze_btn.value)
     with Catalog(settings.catalog_path) as _cat, mo.status.progress_bar(total=100, title="Analysing") as _bar:
         _aprogress = bar_progress(_bar)
-        _ex = make_executor(settings, max_workers=2)
-        try:
-            analyze_event(_cat, open_store(settings), event_id, executor=_ex, progress=_aprogress,
-                          force=reanalyze.value)
-        finally:
-            _ex.shutdown()
+        run_analysis(_cat, open_store(settings), settings, event_id, progress=_aprogress, force=reanalyze.value)
     set_refresh(lambda n: n + 1)
     return
 
@@ -185,7 +186,8 @@ def analysis_run(analyze_btn, event_id, reanalyze, set_refresh, settings):
 def analysis_view(event_id, get_refresh, settings):
     get_refresh()
     with Catalog(settings.catalog_path) as _cat:
-        _feats = features_event_time(_cat, synced_angles(_cat, open_store(settings), event_id)[0])
+        _synced = load_angles(_cat, event_id, require_synced=False).synced
+        _feats = event_features(_cat, _synced).frame if _synced else pl.DataFrame()
     mo.stop(_feats.height == 0, mo.md("No features yet: press **Analyse angles**."))
     _angles = _feats.select("video_id", "angle_type").unique(maintain_order=True)
     _overview = _feats.group_by("video_id", "angle_type").agg(
@@ -208,9 +210,8 @@ def analysis_view(event_id, get_refresh, settings):
 def timeline_inputs(event_id, get_refresh, settings):
     get_refresh()
     with Catalog(settings.catalog_path) as _cat:
-        try:
-            tl_inputs = load_event_inputs(_cat, open_store(settings), event_id)
-            _pid, base_profile = latest_profile(_cat, tl_inputs.event_type)
+        try:  # the profile first, then the inputs at its window
+            tl_inputs, _pid, base_profile = open_session(_cat, event_id)
             _why = ""
         except AnchorError as _e:
             tl_inputs, base_profile, _why = None, None, str(_e)
@@ -264,7 +265,7 @@ def live_timeline(base_profile, knobs, tl_inputs):
         profile = None
         _bad = str(_e)
     mo.stop(profile is None, mo.callout(mo.md(f"Profile refused: {_bad}"), kind="danger"))
-    live_tl = build_timeline(tl_inputs.grid, profile, beats_s=tl_inputs.beats_s, event_type=tl_inputs.event_type)
+    live_tl = rebuild(tl_inputs, profile)
     _f = live_tl.frames()
     _angles = pl.DataFrame({"video_id": [a.video_id for a in tl_inputs.grid.angles],
                             "angle_type": [a.angle_type for a in tl_inputs.grid.angles]})
@@ -296,13 +297,12 @@ def timeline_tables(live_tl):
 
 
 @app.cell
-def save_live_timeline(event_id, live_tl, profile, save_tl, set_refresh, settings):
+def save_live_timeline(live_tl, profile, save_tl, set_refresh, settings, tl_inputs):
     mo.stop(not save_tl.value)
     with Catalog(settings.catalog_path) as _cat:
-        _pid, _stored = save_profile(_cat, profile)
-        _tid = save_timeline(_cat, event_id, live_tl, _pid)
+        _saved = save(_cat, tl_inputs, live_tl, profile)
     set_refresh(lambda n: n + 1)
-    mo.md(f"Saved timeline `{_tid}` with profile **{_stored.name}** v{_stored.version}; render uses it next.")
+    mo.md(f"Saved timeline `{_saved.timeline_id}` with profile **{_saved.profile_name}**; render uses it next.")
     return
 
 
@@ -355,7 +355,7 @@ def ad_previews_make(event_id, make_ads, set_refresh, settings):
     mo.stop(not make_ads.value)
     with Catalog(settings.catalog_path) as _cat, mo.status.spinner(title="Making the ad clips"):
         try:
-            _n = preview_ads(_cat, open_store(settings), event_id)
+            _n = preview_ads(_cat, open_store(settings), settings, event_id)
             _msg = mo.md(f"{_n} ad clip(s) ready.")
         except AnchorError as _e:
             _msg = mo.callout(mo.md(html.escape(str(_e))), kind="warn")
@@ -368,8 +368,7 @@ def ad_previews_make(event_id, make_ads, set_refresh, settings):
 def ads_preview(event_id, get_refresh, media_url, settings):
     get_refresh()
     with Catalog(settings.catalog_path) as _cat:
-        _ads = _cat.frame("SELECT a.slot_idx, p.title, a.object_key, a.prompt FROM ads a LEFT JOIN products p"
-                          " ON p.id = a.product_id WHERE a.event_id = ? ORDER BY a.created_at DESC", [event_id])
+        _ads = list_ads(_cat, event_id)
     _items = []
     for _r in _ads.head(6).iter_rows(named=True):  # product titles are untrusted: escaped
         _items.append(mo.Html(f"<p><b>Slot {int(_r['slot_idx'])}</b> — {html.escape(str(_r['title']))}</p>"))

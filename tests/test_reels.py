@@ -6,9 +6,9 @@ import numpy as np
 import polars as pl
 import pytest
 
+from anchor_core.analysis import EventFeatures, place_features
 from anchor_core.errors import NotFoundError, ValidationError
 from anchor_core.media import probe
-from anchor_core.analysis import EventFeatures, place_features
 from anchor_core.reels import make_reel, pick_moments, plan_reel, query_mask, reel_length, vibe_scores
 from anchor_core.render import OutputFormat
 from anchor_core.sync import Angle

@@ -17,7 +17,7 @@ from .profile import (
     profile_from_file,
     validate_profile,
 )
-from .profiles_store import latest_profile, save_profile
+from .profiles_store import latest_profile, save_profile, timeline_profile
 from .score import score_grid
 from .stats import angle_usage, timeline_summary
 from .store import latest_timeline_id, load_latest_timeline, load_timeline, save_timeline
@@ -27,5 +27,5 @@ __all__ = [
     "ZoomMoment", "angle_usage", "build_grid", "build_timeline", "builtin_profile", "choose_audio_master",
     "event_beats", "fit_max_segment", "latest_profile", "latest_timeline_id", "load_event_inputs",
     "load_latest_timeline", "load_timeline", "open_session", "profile_from_file", "rebuild", "save",
-    "save_profile", "save_timeline", "score_grid", "timeline_event", "timeline_summary", "validate_profile",
+    "save_profile", "save_timeline", "score_grid", "timeline_event", "timeline_profile", "timeline_summary", "validate_profile",
 ]

@@ -64,3 +64,10 @@ def resolve_profile(cat: Catalog, spec: str | Profile | None, event_type: str) -
     if spec.startswith("prof_"):
         return spec, get_profile(cat, spec)
     return latest_profile(cat, spec)
+
+
+def timeline_profile(cat: Catalog, timeline_id: str) -> Profile | None:
+    """The exact profile a stored timeline was built with (None for hand-made timelines)."""
+    rows = cat.frame("SELECT p.body FROM timelines t JOIN profiles p ON p.id = t.profile_id WHERE t.id = ?",
+                     [timeline_id])
+    return validate_profile(json.loads(rows["body"][0])) if rows.height else None
