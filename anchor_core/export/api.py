@@ -3,9 +3,8 @@ video platform wants. Reads only the stages' read models."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from collections.abc import Sequence
+from pathlib import Path
 
 from ..analysis import event_features
 from ..catalog import Catalog

@@ -304,9 +304,11 @@ def export_editor(tl: Timeline, angles: Sequence[Angle], sources: Mapping[str, s
     return out
 
 
-def read_cuts(path: str | Path, fmt: str = "otio") -> list[tuple[float, float, str, float]]:
-    """(start s, end s, clip name, source in s) for each clip of the first video track: for checks."""
-    ot = otio.adapters.read_from_file(str(path), FORMATS.get(fmt, fmt))
+def read_cuts(path: str | Path, fmt: str = "otio", *, rate: float = 30.0) -> list[tuple[float, float, str, float]]:
+    """(start s, end s, clip name, source in s) for each clip of the first video track: for checks.
+    `rate`: the frame rate an EDL was written at (its timecodes do not say)."""
+    kwargs: dict[str, Any] = {"rate": rate} if FORMATS.get(fmt, fmt) == "cmx_3600" else {}
+    ot = otio.adapters.read_from_file(str(path), FORMATS.get(fmt, fmt), **kwargs)
     track = next(t for t in ot.tracks if t.kind == otio.schema.TrackKind.Video)
     out = []
     for i, item in enumerate(track):
