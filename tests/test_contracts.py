@@ -181,8 +181,8 @@ def test_exports_and_chapters_agree_with_the_master_span(contract_event, contrac
 
 
 def test_a_reel_never_uses_the_unsynced_angle_and_runs_on_1000_ms_windows(contract_event):
-    from anchor_core.render import OutputFormat
     from anchor_core.reels import make_reel
+    from anchor_core.render import OutputFormat
 
     cat, eid, ids = contract_event["cat"], contract_event["event_id"], contract_event["ids"]
     r = make_reel(cat, contract_event["store"], contract_event["settings"], eid, vibe="high_energy", duration_s=8,
