@@ -12,9 +12,9 @@ from pathlib import Path
 
 from anchor_core.catalog.events import advance_event_status
 from anchor_core.media import probe, run_ffmpeg
-from anchor_core.render.api import render_event
-from anchor_core.render.master import MasterInputs, render_master
-from anchor_core.render.plan import AngleSource, OutputFormat, Segment
+from anchor_core.render import MasterInputs, OutputFormat, render_event, render_master
+from anchor_core.sync import Angle
+from anchor_core.timeline import Segment
 from bench.memory import PeakMemory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,8 +71,8 @@ def master_vs_transcode(media: Path, truth: dict, fmt: OutputFormat) -> None:
 def many_segments(media: Path, truth: dict, n_segments: int, total_s: float, fmt: OutputFormat) -> tuple[float, int]:
     """Render total_s of output cut into n_segments, each from a different place of the demo angles."""
     names = list(truth["angles"])
-    angles: dict[str, AngleSource] = {}
-    aspect: dict[str, float] = {}
+    angles: dict[str, Angle] = {}
+    paths: dict[str, str] = {}
     segs = []
     seg_len = total_s / n_segments
     for k in range(n_segments):
@@ -81,11 +81,11 @@ def many_segments(media: Path, truth: dict, n_segments: int, total_s: float, fmt
         src = 1.0 + (k * 7.31) % usable
         vid = f"v{k}"
         t = k * seg_len
-        angles[vid] = AngleSource(vid, str(media / a["file"]), t - src, 0.0, a["duration_s"], True, a["angle_type"])
-        aspect[vid] = a["width"] / a["height"]
-        segs.append(Segment(t, t + seg_len, vid))
-    inputs = MasterInputs(duration_s=total_s, segments=segs, angles=angles, source_aspect=aspect,
-                          audio_master_id="v0")
+        angles[vid] = Angle(vid, a["angle_type"], a["file"], a["duration_s"], offset_s=t - src,
+                            width=a["width"], height=a["height"])
+        paths[vid] = str(media / a["file"])
+        segs.append(Segment(round(t * 1000), round((t + seg_len) * 1000), vid, a["angle_type"], 1.0))
+    inputs = MasterInputs(duration_s=total_s, segments=segs, angles=angles, paths=paths, audio_master_id="v0")
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(2) as ex, PeakMemory() as mem:
         t0 = time.perf_counter()
         render_master(inputs, Path(tmp) / "m.mp4", fmt=fmt, executor=ex, workers=2)
@@ -95,7 +95,7 @@ def many_segments(media: Path, truth: dict, n_segments: int, total_s: float, fmt
 
 
 def reel_time(media: Path, truth: dict) -> None:
-    from anchor_core.reels.api import make_reel
+    from anchor_core.reels import make_reel
     from tests.demo_event import demo_home, insert_features, write_truth_sync
     from tests.test_reels import truth_features
 

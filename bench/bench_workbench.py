@@ -26,10 +26,15 @@ matplotlib.use("Agg")
 import polars as pl  # noqa: E402
 
 from anchor_core.demo.features import hot_angle_features  # noqa: E402
-from anchor_core.timeline.build import build_timeline, event_beats  # noqa: E402
-from anchor_core.timeline.grid import build_grid  # noqa: E402
-from anchor_core.timeline.profile import Profile, builtin_profile  # noqa: E402
-from anchor_core.timeline.stats import angle_usage, timeline_summary  # noqa: E402
+from anchor_core.timeline import (  # noqa: E402
+    Profile,
+    angle_usage,
+    build_grid,
+    build_timeline,
+    builtin_profile,
+    event_beats,
+    timeline_summary,
+)
 from anchor_core.viz import timeline_figure  # noqa: E402
 
 TARGET_MS = 300.0

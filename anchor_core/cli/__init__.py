@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "anchor_core.cli.render",
     "anchor_core.cli.reel",
     "anchor_core.cli.report",
+    "anchor_core.cli.backends",
 )
 
 

@@ -46,7 +46,8 @@ def cmd_ingest(args: argparse.Namespace, ctx: Context) -> int:
     failures: list[str] = []
     for f in args.files:
         try:
-            r = ingest_video(cat, store, args.event, f, angle_type=args.angle, progress=_bytes(ctx, f))
+            r = ingest_video(cat, store, args.event, f, angle_type=args.angle, progress=_bytes(ctx, f),
+                             ffmpeg=ctx.settings.ffmpeg)
             results.append(_summary(r, f))
         except AnchorError as exc:
             failures.append(str(exc))
@@ -63,13 +64,12 @@ def cmd_ingest(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_music(args: argparse.Namespace, ctx: Context) -> int:
     from ..ingest import ingest_music
-    from ..music import analyze_music
-    from ..music.store import save_music_analysis
+    from ..music import analyze_music, save_music_analysis
 
     cat, store = ctx.catalog(), ctx.store()
-    r = ingest_music(cat, store, args.event, args.file, progress=_bytes(ctx, args.file))
+    r = ingest_music(cat, store, args.event, args.file, progress=_bytes(ctx, args.file), ffmpeg=ctx.settings.ffmpeg)
     summary = _summary(r, args.file)
-    analysis = analyze_music(str(store.path_for(r.object_key)))
+    analysis = analyze_music(str(store.path_for(r.object_key)), ffmpeg=ctx.settings.ffmpeg)
     save_music_analysis(cat, args.event, r.id, analysis)
     summary.update(tempo_bpm=analysis.tempo_bpm, beats=len(analysis.beats_s), meter=analysis.meter)
     ctx.out(summary, args.json)

@@ -16,7 +16,7 @@ def register(sub: Any) -> None:
 
 
 def _reel_arguments(p: argparse.ArgumentParser) -> None:
-    from ..reels.rank import VIBES
+    from ..reels import VIBES
 
     p.add_argument("event")
     p.add_argument("--query", default="", help="words to look for (empty: every moment)")
@@ -27,8 +27,8 @@ def _reel_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_reel(args: argparse.Namespace, ctx: Context) -> int:
-    from ..reels.api import make_reel
-    from ..render.plan import OutputFormat
+    from ..reels import make_reel
+    from ..render import OutputFormat
 
     w, h = parse_size(args.size)
     r = make_reel(ctx.catalog(), ctx.store(), ctx.settings, args.event, query=args.query, vibe=args.vibe,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from ..errors import ValidationError
@@ -31,8 +32,7 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def cmd_render(args: argparse.Namespace, ctx: Context) -> int:
-    from ..render.api import render_event
-    from ..render.plan import OutputFormat
+    from ..render import OutputFormat, render_event
 
     w, h = parse_size(args.size)
     fmt = OutputFormat(width=w, height=h, fps=args.fps)
@@ -41,8 +41,11 @@ def cmd_render(args: argparse.Namespace, ctx: Context) -> int:
     summary = {"render_id": r.render_id, "object_key": r.object_key, "path": args.out or r.path,
                "duration_s": r.result.duration_s, "chunks": r.result.chunks, "ads": r.ads,
                "audio_master": r.audio_master, "loudness_lufs": r.result.loudness.get("output_i")}
+    for name in r.unsynced:
+        print(f"anchor: warning: {name} is not synced and was left out of the master; see `anchor sync {args.event}`",
+              file=sys.stderr)
     if args.json:
-        ctx.out(summary, True)
+        ctx.out(dict(summary, unsynced=list(r.unsynced)), True)
     else:
         print(f"master: {summary['path']} ({r.result.duration_s:.1f} s, {r.ads} ad(s), "
               f"{summary['loudness_lufs']} LUFS)")

@@ -21,16 +21,17 @@ def register(sub: Any) -> None:
 
 def cmd_sync(args: argparse.Namespace, ctx: Context) -> int:
     from ..executor import make_executor
-    from ..sync.api import sync_event, sync_files
+    from ..sync import sync_event, sync_files
 
     executor = make_executor(ctx.settings, max_workers=2)
     try:
         if all(Path(t).is_file() for t in args.targets) and len(args.targets) >= 2:
-            results = sync_files(args.targets, 0, executor=executor, progress=ctx.progress("sync"))
+            results = sync_files(args.targets, 0, executor=executor, progress=ctx.progress("sync"),
+                                 ffmpeg=ctx.settings.ffmpeg)
             rows = [r.public() for r in results]
         elif len(args.targets) == 1:
             pairs = sync_event(ctx.catalog(), ctx.store(), args.targets[0], reference_video_id=args.reference,
-                               executor=executor, progress=ctx.progress("sync"))
+                               executor=executor, progress=ctx.progress("sync"), ffmpeg=ctx.settings.ffmpeg)
             rows = [dict(r.public(), video_id=vid) for vid, r in pairs]
         else:
             missing = [t for t in args.targets if not Path(t).is_file()]

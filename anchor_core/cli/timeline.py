@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from .context import Context
@@ -18,7 +19,7 @@ def register(sub: Any) -> None:
 
 
 def _timeline_arguments(p: argparse.ArgumentParser) -> None:
-    from ..timeline.profile import STRATEGIES
+    from ..timeline import STRATEGIES
 
     p.add_argument("event")
     p.add_argument("--profile", help="a profile name (sports, concert, wedding, conference) or a JSON file")
@@ -27,7 +28,7 @@ def _timeline_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _export_arguments(e: argparse.ArgumentParser) -> None:
-    from ..export.api import ALL_FORMATS
+    from ..export import ALL_FORMATS
 
     e.add_argument("event")
     e.add_argument("--format", required=True, choices=ALL_FORMATS, dest="fmt")
@@ -37,7 +38,7 @@ def _export_arguments(e: argparse.ArgumentParser) -> None:
 
 
 def cmd_timeline(args: argparse.Namespace, ctx: Context) -> int:
-    from ..timeline.api import timeline_event
+    from ..timeline import timeline_event
 
     tid, tl = timeline_event(ctx.catalog(), args.event, profile=args.profile, strategy=args.strategy)
     summary = {
@@ -45,8 +46,11 @@ def cmd_timeline(args: argparse.Namespace, ctx: Context) -> int:
         "duration_s": tl.duration_ms / 1000.0, "segments": len(tl.segments), "zooms": len(tl.zooms),
         "ad_slots": len(tl.ad_slots), "chapters": len(tl.chapters), "beat_synced": tl.beat_synced,
     }
+    for vid in tl.unsynced:
+        print(f"anchor: warning: angle {vid} is not synced and was left out of the edit; see `anchor sync {args.event}`",
+              file=sys.stderr)
     if args.json:
-        ctx.out(dict(summary, segment_list=tl.frames()["segments"], chapter_list=tl.frames()["chapters"]), True)
+        ctx.out(dict(summary, unsynced=list(tl.unsynced), segment_list=tl.frames()["segments"], chapter_list=tl.frames()["chapters"]), True)
         return 0
     for s in tl.segments:
         print(f"{s.start_ms / 1000:8.2f} – {s.end_ms / 1000:8.2f}  {s.angle_type:8s} {s.video_id}  score {s.score:.1f}")
@@ -60,7 +64,7 @@ def cmd_timeline(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
-    from ..export.api import export_event
+    from ..export import export_event
 
     path = export_event(ctx.catalog(), ctx.store(), args.event, args.fmt, args.out, timeline_id=args.timeline,
                         rate=args.fps)
