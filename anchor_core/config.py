@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from .errors import ConfigError
 
@@ -52,10 +51,6 @@ class Settings:
 
     def with_home(self, home: str | Path) -> Settings:
         return replace(self, home=Path(home))
-
-    def with_backends(self, **choices: Any) -> Settings:
-        """A copy choosing other backends, e.g. `with_backends(executor="serial")`."""
-        return replace(self, **choices)
 
 
 def load_settings(home: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:

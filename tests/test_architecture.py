@@ -41,22 +41,26 @@ def _resolve(module: str, path: Path, node: ast.ImportFrom) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
+def _targets(module: str, path: Path, node: ast.Import | ast.ImportFrom) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    target = _resolve(module, path, node)  # `from pkg import submodule` imports the submodule too
+    return [target, *(f"{target}.{a.name}" for a in node.names if f"{target}.{a.name}" in MODULES)]
+
+
 def _imports(module: str, path: Path, *, top_level_only: bool) -> list[tuple[str, int]]:
     """(imported module, line) for each import; top-level ones (not under TYPE_CHECKING or in a
     function) are those that run when the module loads."""
     tree = ast.parse(path.read_text())
+    if not top_level_only:
+        nodes = [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
+        return [(t, n.lineno) for n in nodes for t in _targets(module, path, n)]
     found: list[tuple[str, int]] = []
 
     def visit(body: list[ast.stmt]) -> None:
         for node in body:
-            if isinstance(node, ast.Import):
-                found.extend((a.name, node.lineno) for a in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                target = _resolve(module, path, node)
-                found.append((target, node.lineno))
-                for a in node.names:  # `from pkg import submodule`
-                    if f"{target}.{a.name}" in MODULES:
-                        found.append((f"{target}.{a.name}", node.lineno))
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                found.extend((t, node.lineno) for t in _targets(module, path, node))
             elif isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
                 continue
             elif isinstance(node, ast.If | ast.Try | ast.With):
@@ -64,20 +68,8 @@ def _imports(module: str, path: Path, *, top_level_only: bool) -> list[tuple[str
                 for h in getattr(node, "handlers", []):
                     visit(h.body)
                 visit(getattr(node, "orelse", []))
-            elif not top_level_only and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                visit(node.body)
 
-    if top_level_only:
-        visit(tree.body)
-    else:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                found.extend((a.name, node.lineno) for a in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                target = _resolve(module, path, node)
-                found.append((target, node.lineno))
-                found.extend((f"{target}.{a.name}", node.lineno) for a in node.names
-                             if f"{target}.{a.name}" in MODULES)
+    visit(tree.body)
     return found
 
 

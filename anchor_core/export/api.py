@@ -14,7 +14,7 @@ from ..media import ffmetadata_chapters
 from ..music import event_music
 from ..store import ObjectStore
 from ..sync import Angle, load_angles
-from ..timeline import Timeline, choose_audio_master, load_latest_timeline, load_timeline
+from ..timeline import Timeline, audio_master_for, load_latest_timeline, load_timeline
 from .chapters import vtt_chapters, youtube_chapters
 from .editors import AUDIO_FORMATS, FORMATS, MusicRef, export_editor
 
@@ -51,12 +51,7 @@ def render_audio_master(cat: Catalog, tl: Timeline, angles: Sequence[Angle]) -> 
     """The microphone the render plays (its rule in `render.api.master_inputs`): the timeline's
     audio master, or for timelines without one the choice made from the features. "" when nothing
     can be chosen (the editor export then takes the first synced angle with sound)."""
-    heard = {a.video_id for a in angles if a.synced and a.has_audio}
-    if tl.audio_master in heard:
-        return tl.audio_master
     try:
-        feats = event_features(cat, angles).frame
+        return audio_master_for(tl.audio_master, angles, lambda: event_features(cat, angles).frame, tl.duration_s)
     except ValidationError:  # features the grid refuses (mixed windows) still let the file be written
         return ""
-    chosen = choose_audio_master(angles, feats, tl.duration_s)
-    return chosen if chosen in heard else ""

@@ -94,7 +94,8 @@ def make_reel(
     moments = plan_reel(event_features(cat, angles.synced), query, vibe, duration_s, search=open_search(settings),
                         event_id=event_id, catalog=cat)
     music = event_music(cat, event_id)
-    inputs = reel_inputs(moments, synced, {v: str(store.path_for(a.object_key)) for v, a in synced.items()},
+    used = {m.video_id for m in moments}  # only these files are read (a remote store fetches each one)
+    inputs = reel_inputs(moments, synced, {v: str(store.path_for(synced[v].object_key)) for v in used},
                          str(store.path_for(music.object_key)) if music else None)
     reel_id = new_id("reel")
     key = output_key(reel_id, "reel.mp4")

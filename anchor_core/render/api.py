@@ -18,8 +18,8 @@ from ..executor import make_executor
 from ..media import OutputFormat
 from ..music import event_music
 from ..store import ObjectStore, output_key
-from ..sync import load_angles
-from ..timeline import Timeline, choose_audio_master, load_latest_timeline
+from ..sync import EventAngles, load_angles
+from ..timeline import Timeline, audio_master_for, load_latest_timeline
 from .inputs import music_gain_curve
 from .master import MasterInputs, RenderResult, render_master
 from .store import record_render
@@ -48,13 +48,12 @@ def preview_ads(cat: Catalog, store: ObjectStore, settings: Settings, event_id: 
 
 
 def master_inputs(cat: Catalog, store: ObjectStore, settings: Settings, event_id: str, tl: Timeline,
-                  fmt: OutputFormat, *, with_ads: bool = True) -> MasterInputs:
+                  fmt: OutputFormat, *, with_ads: bool = True, angles: EventAngles | None = None) -> MasterInputs:
     """The timeline, the synced angles and their files, the ads, the music and its levels."""
-    angles = load_angles(cat, event_id)
+    angles = angles or load_angles(cat, event_id)
     synced = {a.video_id: a for a in angles.synced}
     feats = event_features(cat, angles.synced)
-    master_id = tl.audio_master if tl.audio_master in synced else choose_audio_master(
-        angles.synced, feats.frame, tl.duration_s)
+    master_id = audio_master_for(tl.audio_master, angles.synced, lambda: feats.frame, tl.duration_s)
     ads: list[AdBreak] = make_ad_breaks(cat, store, settings, event_id, tl, synced, fmt) if with_ads else []
     music = event_music(cat, event_id)
     music_path = str(store.path_for(music.object_key)) if music else None
@@ -73,8 +72,9 @@ def render_event(
     fmt = fmt or OutputFormat()
     event = events_repo.get_event(cat, event_id)
     tl = load_latest_timeline(cat, event_id)
-    inputs = master_inputs(cat, store, settings, event_id, tl, fmt, with_ads=with_ads)
-    unsynced = tuple(a.label for a in load_angles(cat, event_id).unsynced)
+    angles = load_angles(cat, event_id)
+    inputs = master_inputs(cat, store, settings, event_id, tl, fmt, with_ads=with_ads, angles=angles)
+    unsynced = tuple(a.label for a in angles.unsynced)
     if event.status in ("analyzed", "completed", "failed"):
         events_repo.set_event_status(cat, event_id, "generating")
     executor = make_executor(settings)

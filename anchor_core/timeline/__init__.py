@@ -4,7 +4,7 @@ The public face of the stage: `Timeline` (segments, zooms, ad slots, chapters, t
 master, in event milliseconds) is its read model; `load_latest_timeline` its only reader."""
 
 from .api import EventInputs, load_event_inputs, open_session, rebuild, save, timeline_event
-from .audio import choose_audio_master
+from .audio import audio_master_for, choose_audio_master
 from .build import build_timeline, event_beats
 from .grid import Grid, build_grid
 from .model import AdSlot, ChapterMark, Segment, Timeline, ZoomMoment
@@ -23,7 +23,7 @@ from .stats import angle_usage, timeline_summary
 from .store import latest_timeline_id, load_latest_timeline, load_timeline, save_timeline
 
 __all__ = [
-    "BUILTIN", "STRATEGIES", "AdSlot", "ChapterMark", "EventInputs", "Grid", "Profile", "Segment", "Timeline",
+    "BUILTIN", "STRATEGIES", "AdSlot", "audio_master_for", "ChapterMark", "EventInputs", "Grid", "Profile", "Segment", "Timeline",
     "ZoomMoment", "angle_usage", "build_grid", "build_timeline", "builtin_profile", "choose_audio_master",
     "event_beats", "fit_max_segment", "latest_profile", "latest_timeline_id", "load_event_inputs",
     "load_latest_timeline", "load_timeline", "open_session", "profile_from_file", "rebuild", "save",

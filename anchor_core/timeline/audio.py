@@ -3,7 +3,7 @@ and the report agree on it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import polars as pl
@@ -27,3 +27,13 @@ def choose_audio_master(angles: Sequence[Angle], feats: pl.DataFrame, duration_s
         if key > best_key:
             best, best_key = a.video_id, key
     return best
+
+
+def audio_master_for(tl_audio_master: str, angles: Sequence[Angle], features: Callable[[], pl.DataFrame],
+                     duration_s: float) -> str:
+    """The microphone a render of this timeline plays: the timeline's audio master while it is a
+    synced angle with sound, else the choice made from the features (read only then, since
+    hand-made timelines name none). The render and the editor exports both ask here."""
+    if any(a.video_id == tl_audio_master and a.synced and a.has_audio for a in angles):
+        return tl_audio_master
+    return choose_audio_master(angles, features(), duration_s)

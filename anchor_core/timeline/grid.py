@@ -16,9 +16,7 @@ import polars as pl
 
 from ..analysis import FEATURE_COLUMNS
 from ..errors import ValidationError
-from ..sync import Angle
-
-EDGE_TOL_MS = 1.0  # container rounding: footage that ends 1 ms early still counts as covering
+from ..sync import EDGE_TOL_S, Angle
 
 
 @dataclass(frozen=True)
@@ -98,7 +96,7 @@ def build_grid(features: pl.DataFrame, angles: Sequence[Angle], window_ms: int =
     parts = {k[0]: v for k, v in features.sort("t_ms").partition_by("video_id", as_dict=True).items()} \
         if features.height else {}
     for i, a in enumerate(angles):
-        tol = EDGE_TOL_MS
+        tol = EDGE_TOL_S * 1000.0
         own0 = a.source_time(starts / 1000.0) * 1000.0
         own1 = a.source_time(ends / 1000.0) * 1000.0
         eligible[i] = (own0 >= -tol) & (own1 <= a.duration_s * 1000.0 + tol)
