@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[test]"
 	touch $(STAMP)
 
-.PHONY: install demo test lint bench
+.PHONY: install demo test lint bench browser
 install: $(STAMP)
 
 demo: $(STAMP)
@@ -21,7 +21,10 @@ lint: $(STAMP)
 	$(BIN)/mypy anchor_core
 	$(BIN)/marimo check notebooks/
 
-test: lint
+browser:
+	scripts/ensure-chromium
+
+test: lint browser
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)

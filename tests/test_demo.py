@@ -99,6 +99,13 @@ def test_anchor_demo_runs_the_whole_offline_pipeline(demo_media, tmp_path, capsy
     assert "segments" in out["timeline"] and int(out["timeline"].split("(")[1].split()[0]) >= 5
     for key in ("otio", "fcpxml", "edl", "vtt"):
         assert Path(out[key]).is_file() and Path(out[key]).stat().st_size > 100, key
+    # the summary reports what was measured (close to the truth, but not copied from it)
+    found = first["measured"]
+    assert found["tempo_bpm"] and abs(found["tempo_bpm"] - truth["music"]["tempo_bpm"]) < 3
+    for name, vid in first["angles"].items():
+        m = found["angles"][vid]
+        assert m["status"] == "synced", (name, m)
+        assert abs(m["drift_ppm"] - truth["angles"][name]["drift_ppm"]) < 20
     # run again: the same event, nothing ingested twice
     assert main(["--home", str(home), "-q", "demo", "--json", "--only-setup"]) == 0
     again = json.loads(capsys.readouterr().out)

@@ -7,10 +7,12 @@ import json
 import math
 import xml.etree.ElementTree as ET
 from dataclasses import replace
+from pathlib import Path
 
 import opentimelineio as otio
 import pytest
 
+import anchor_core
 from anchor_core.catalog import Catalog
 from anchor_core.cli import main
 from anchor_core.demo.features import hot_angle_features
@@ -266,18 +268,23 @@ def test_timeline_and_export_commands_on_the_demo_event(demo_media, tmp_path, ca
     capsys.readouterr()
     assert main(["--home", home, "timeline", demo.event_id, "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    segs = summary["segment_list"]
+    segs = summary["segments"]  # the lists themselves, not counts
+    assert summary["counts"]["segments"] == len(segs) and len(summary["chapters"]) == summary["counts"]["chapters"]
+    assert all({"timestamp_ms", "duration_ms"} <= set(a) for a in summary["ad_slots"])
     assert segs[0]["start_ms"] == 0 and segs[-1]["end_ms"] == summary["duration_s"] * 1000
     # the closeup carries the bursts it shows (its footage covers 18–26 and 52–58 s)
     close = demo.videos["closeup"]
     on_close = [s for s in segs if s["video_id"] == close]
     assert any(s["start_ms"] <= 20000 and s["end_ms"] >= 24000 for s in on_close)
     for fmt, name in [("otio", "cut.otio"), ("edl", "cut.edl"), ("fcpxml", "cut.fcpxml"), ("vtt", "ch.vtt"),
-                      ("ffmetadata", "ch.txt")]:
+                      ("ffmetadata", "ch.txt"), ("youtube", "yt.txt")]:
         assert main(["--home", home, "export", demo.event_id, "--format", fmt, "--out", str(tmp_path / name)]) == 0
         assert (tmp_path / name).stat().st_size > 0
     cuts = read_cuts(tmp_path / "cut.otio")
     assert len(cuts) == len(segs)
+    # a two-minute event still gets a YouTube list YouTube accepts: >= 3 chapters from 0:00
+    yt = (tmp_path / "yt.txt").read_text().splitlines()
+    assert len(yt) >= 3 and yt[0].startswith("0:00 ")
     # the export carries the sound the render plays: the timeline's microphone and the event's music
     cat = Catalog(settings.catalog_path)
     try:
@@ -295,9 +302,13 @@ def test_timeline_and_export_commands_on_the_demo_event(demo_media, tmp_path, ca
     assert {c.media_reference.target_url for c in music_track.find_clips()} == {store.url(music.object_key)}
     assert sorted(n for n, t in tracks.items() if not t.enabled) == sorted(
         f"A{i + 2} {a.angle_type} {a.video_id} (muted)" for i, a in enumerate(heard))
-    # a 2-minute event cannot have 3 chapters 60 s apart: a clear refusal, nothing written
-    assert main(["--home", home, "export", demo.event_id, "--format", "youtube", "--out", str(tmp_path / "yt.txt")]) == 1
-    assert "at least 3" in capsys.readouterr().err and not (tmp_path / "yt.txt").exists()
+    # a timeline with too few chapters for YouTube: a clear refusal, nothing written
+    sports = json.loads((Path(anchor_core.__file__).parent / "profiles" / "sports.json").read_text())
+    (tmp_path / "calm.json").write_text(json.dumps(dict(sports, name="no-highlights", chapter_action=11.0)))
+    assert main(["--home", home, "timeline", demo.event_id, "--profile", str(tmp_path / "calm.json")]) == 0
+    capsys.readouterr()
+    assert main(["--home", home, "export", demo.event_id, "--format", "youtube", "--out", str(tmp_path / "no.txt")]) == 1
+    assert "at least 3" in capsys.readouterr().err and not (tmp_path / "no.txt").exists()
     # an unknown profile is refused by name
     assert main(["--home", home, "timeline", demo.event_id, "--profile", "ballet"]) == 1
     assert "ballet" in capsys.readouterr().err

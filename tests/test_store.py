@@ -40,6 +40,8 @@ def test_a_crash_mid_write_leaves_no_file_under_the_key(store: LocalStore):
         assert fh.read() == b"old master"  # the previous version is intact
     leftovers = [p.name for p in (store.root / "outputs" / "e1").iterdir()]
     assert leftovers == ["master.mp4"]
+    assert not list((store.root / ".incoming").iterdir())  # the part was removed, not left behind
+    assert list(store.list()) == ["outputs/e1/master.mp4"]
 
 
 @pytest.mark.parametrize("key", [

@@ -10,11 +10,13 @@ if TYPE_CHECKING:
     from ..config import Settings
 
 
-def open_catalog(settings: Settings) -> Catalog:
-    """The configured catalog (`ANCHOR_CATALOG`, default duckdb)."""
+def open_catalog(settings: Settings, *, create: bool = False) -> Catalog:
+    """The configured catalog (`ANCHOR_CATALOG`, default duckdb). Only commands that start
+    something (`event create`, `demo`) pass `create`: the others must not leave an empty
+    catalog in whatever folder they were run from."""
     from ..registry import CATALOGS
 
-    return CATALOGS.open(settings)
+    return CATALOGS.open(settings, create=create)
 
 
 __all__ = ["Catalog", "migrate", "open_catalog"]

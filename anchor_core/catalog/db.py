@@ -14,20 +14,32 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ..errors import AnchorError
+from ..errors import AnchorError, NotFoundError
+from ..workdir import os_reason
 from .migrations import MIGRATIONS
 
 
 class Catalog:
     """A handle on the catalog database. Repository modules take one of these."""
 
-    def __init__(self, path: str | Path, *, migrations: list[tuple[int, str, str]] | None = None) -> None:
+    def __init__(self, path: str | Path, *, migrations: list[tuple[int, str, str]] | None = None,
+                 create: bool = True) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not create and not self.path.is_file():
+            raise NotFoundError(
+                f"no Anchor catalog at {self.path.resolve()}: run the command from the folder that holds "
+                "your `data/`, pass --home DIR or set ANCHOR_HOME (`anchor event create` starts a new one)")
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = duckdb.connect(str(self.path))
-        except duckdb.IOException as exc:
-            hint = " Is another Anchor process using it?" if "lock" in str(exc).lower() else ""
+        except OSError as exc:
+            raise AnchorError(f"cannot create the catalog {self.path}: {os_reason(exc)}; "
+                              "choose a writable --home") from exc
+        except duckdb.Error as exc:
+            text = str(exc).lower()
+            hint = (" Is another Anchor process using it?" if "lock" in text else
+                    " The folder is read-only: choose a writable --home." if "read-only" in text else
+                    " The disk is full: free some space." if "no space" in text else "")
             raise AnchorError(f"cannot open the catalog {self.path}: {exc}.{hint}") from exc
         self._lock = threading.RLock()
         migrate(self._conn, MIGRATIONS if migrations is None else migrations)

@@ -57,6 +57,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AnchorError as exc:
         print(f"anchor: error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # the machine said no (disk full, read-only, gone): one line, no traceback
+        from ..workdir import os_reason
+
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"anchor: error: {os_reason(exc)}{where}; free some space, check the folder's permissions "
+              "or choose another --home", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("anchor: interrupted", file=sys.stderr)
         return 130

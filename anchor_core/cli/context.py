@@ -32,11 +32,15 @@ class Context:
     def from_args(cls, args: argparse.Namespace) -> Context:
         return cls(load_settings(getattr(args, "home", None)), quiet=getattr(args, "quiet", False))
 
-    def catalog(self) -> Catalog:
+    def catalog(self, *, create: bool = False) -> Catalog:
+        """The catalog; only commands that start something pass `create` (see open_catalog)."""
         if self._catalog is None:
             from ..catalog import open_catalog
 
-            self._catalog = open_catalog(self.settings)
+            self._catalog = open_catalog(self.settings, create=create)
+            from ..workdir import sweep_stale
+
+            sweep_stale(self.settings.tmp_root)  # work folders of commands that were killed
         return self._catalog
 
     def store(self) -> ObjectStore:

@@ -30,7 +30,7 @@ def register(sub: Any) -> None:
 def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
     from ..catalog import events as events_repo
 
-    event = events_repo.create_event(ctx.catalog(), args.name, args.event_type)
+    event = events_repo.create_event(ctx.catalog(create=True), args.name, args.event_type)
     if args.json:
         ctx.out(event, True)
     else:

@@ -13,10 +13,11 @@ from .context import Context
 def register(sub: Any) -> None:
     p = sub.add_parser("render", help="render the event's master video from its latest timeline")
     p.add_argument("event")
-    p.add_argument("--out", help="also copy the master to this file")
+    p.add_argument("--out", help="write a preview to this file only (the stored master stays as it is)")
     p.add_argument("--size", default="1280x720", help="output WIDTHxHEIGHT (default 1280x720)")
     p.add_argument("--fps", type=float, default=30.0)
-    p.add_argument("--no-ads", action="store_true", help="leave the ad slots as footage")
+    p.add_argument("--no-ads", action="store_true",
+                   help="leave the ad slots as footage (a preview: the stored master stays as it is)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_render)
 
@@ -38,7 +39,7 @@ def cmd_render(args: argparse.Namespace, ctx: Context) -> int:
     fmt = OutputFormat(width=w, height=h, fps=args.fps)
     r = render_event(ctx.catalog(), ctx.store(), ctx.settings, args.event, fmt=fmt, out=args.out,
                      progress=ctx.progress("render"), with_ads=not args.no_ads)
-    summary = {"render_id": r.render_id, "object_key": r.object_key, "path": args.out or r.path,
+    summary = {"render_id": r.render_id, "kind": r.kind, "object_key": r.object_key or None, "path": r.path,
                "duration_s": r.result.duration_s, "chunks": r.result.chunks, "ads": r.ads,
                "audio_master": r.audio_master, "loudness_lufs": r.result.loudness.get("output_i")}
     for name in r.unsynced:
@@ -47,6 +48,6 @@ def cmd_render(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         ctx.out(dict(summary, unsynced=list(r.unsynced)), True)
     else:
-        print(f"master: {summary['path']} ({r.result.duration_s:.1f} s, {r.ads} ad(s), "
+        print(f"{r.kind}: {r.path} ({r.result.duration_s:.1f} s, {r.ads} ad(s), "
               f"{summary['loudness_lufs']} LUFS)")
     return 0

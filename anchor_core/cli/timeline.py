@@ -41,16 +41,17 @@ def cmd_timeline(args: argparse.Namespace, ctx: Context) -> int:
     from ..timeline import timeline_event
 
     tid, tl = timeline_event(ctx.catalog(), args.event, profile=args.profile, strategy=args.strategy)
+    counts = {"segments": len(tl.segments), "zooms": len(tl.zooms), "ad_slots": len(tl.ad_slots),
+              "chapters": len(tl.chapters)}
     summary = {
         "timeline_id": tid, "profile": f"{tl.profile_name} v{tl.profile_version}", "strategy": tl.strategy,
-        "duration_s": tl.duration_ms / 1000.0, "segments": len(tl.segments), "zooms": len(tl.zooms),
-        "ad_slots": len(tl.ad_slots), "chapters": len(tl.chapters), "beat_synced": tl.beat_synced,
+        "duration_s": tl.duration_ms / 1000.0, "beat_synced": tl.beat_synced, "audio_master": tl.audio_master,
     }
     for vid in tl.unsynced:
         print(f"anchor: warning: angle {vid} is not synced and was left out of the edit; see `anchor sync {args.event}`",
               file=sys.stderr)
-    if args.json:
-        ctx.out(dict(summary, unsynced=list(tl.unsynced), segment_list=tl.frames()["segments"], chapter_list=tl.frames()["chapters"]), True)
+    if args.json:  # the edit itself, not only its size
+        ctx.out(dict(summary, counts=counts, unsynced=list(tl.unsynced), **tl.frames()), True)
         return 0
     for s in tl.segments:
         print(f"{s.start_ms / 1000:8.2f} – {s.end_ms / 1000:8.2f}  {s.angle_type:8s} {s.video_id}  score {s.score:.1f}")
@@ -58,7 +59,11 @@ def cmd_timeline(args: argparse.Namespace, ctx: Context) -> int:
         print(f"chapter {c.timestamp_ms / 1000:8.2f}  {c.title}")
     for a in tl.ad_slots:
         print(f"ad slot {a.timestamp_ms / 1000:8.2f}  {a.duration_ms / 1000:.0f} s  score {a.score:.0f}")
-    print(", ".join(f"{k} {v}" for k, v in summary.items() if k != "timeline_id"))
+    for z in tl.zooms:
+        print(f"zoom    {z.start_ms / 1000:8.2f}  {z.duration_ms / 1000:.1f} s  x{z.zoom_factor:.2f}  {z.video_id}")
+    print(f"{summary['profile']}, {tl.strategy}, {summary['duration_s']:.1f} s: "
+          + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
+          + (", cuts on the beat" if tl.beat_synced else ""))
     print(tid)
     return 0
 

@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import MediaError
+from .lifetime import die_with_parent
 
 BASE_FLAGS = ("-hide_banner", "-nostdin", "-y")
 
@@ -55,7 +56,8 @@ def run_ffmpeg(
     """Run ffmpeg to completion; on failure raise MediaError naming the file and ffmpeg's words."""
     cmd = [ffmpeg_exe(ffmpeg), *BASE_FLAGS, *args]
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+        proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False,
+                              preexec_fn=die_with_parent())
     except subprocess.TimeoutExpired as exc:
         raise MediaError(f"{what}: ffmpeg took longer than {timeout} s", path=_s(path)) from exc
     if check and proc.returncode != 0:
@@ -79,6 +81,7 @@ def popen_ffmpeg(
         stderr=subprocess.PIPE,
         pass_fds=tuple(pass_fds),
         bufsize=0,
+        preexec_fn=die_with_parent(),
     )
 
 

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from ..errors import AnchorError
+from .lifetime import die_with_parent
 
 STDERR_TAIL = 2000  # characters of the child's stderr kept in the error
 
@@ -21,7 +22,8 @@ def run_python_module(module: str, args: Sequence[str], *, what: str, env: Mappi
     On a non-zero exit raise AnchorError "{what}:" followed by the last characters of its stderr.
     `env` replaces the environment when given (default: inherit this process's)."""
     proc = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
-                          env=None if env is None else dict(env), check=False)
+                          env=None if env is None else dict(env), check=False,
+                          preexec_fn=die_with_parent())
     if proc.returncode != 0:
         raise AnchorError(f"{what}:\n{proc.stderr.strip()[-STDERR_TAIL:]}")
     return proc.stdout

@@ -3,10 +3,8 @@ Moments come only from synced angles; the search backend is the configured one (
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -23,6 +21,7 @@ from ..render import MasterInputs, render_master
 from ..store import ObjectStore, output_key
 from ..sync import Angle, load_angles
 from ..timeline import Segment
+from ..workdir import job_dir
 from .model import MomentSearch, SearchRequest
 from .rank import Moment, pick_moments
 from .store import record_reel
@@ -100,10 +99,9 @@ def make_reel(
     reel_id = new_id("reel")
     key = output_key(reel_id, "reel.mp4")
     executor = make_executor(settings)
-    settings.home.mkdir(parents=True, exist_ok=True)
     try:
-        with tempfile.TemporaryDirectory(prefix="reel-", dir=settings.home) as tmp:
-            out = Path(tmp) / "reel.mp4"
+        with job_dir(settings.tmp_root, "reel") as tmp:
+            out = tmp / "reel.mp4"
             render_master(inputs, out, fmt=fmt, executor=executor, progress=progress, chunk_s=15.0,
                           workers=settings.workers, title=f"Reel: {query or vibe}", ffmpeg=settings.ffmpeg)
             store.put_file(key, out)

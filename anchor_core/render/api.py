@@ -1,10 +1,15 @@
 """`render_event`: the event's master video from its latest timeline, stored under
-outputs/{event_id}/master.mp4 and recorded in the catalog."""
+outputs/{event_id}/master.mp4 and recorded in the catalog.
+
+Only a full render (ads included, no `out`) replaces the stored master. A render to `out` is a
+preview: it is written there alone (atomically) and recorded as a preview; a render without
+ads and without `out` is kept as the event's one preview object (`outputs/{event_id}/preview.mp4`).
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +19,14 @@ from ..analysis import event_features
 from ..catalog import Catalog
 from ..catalog import events as events_repo
 from ..config import Settings
+from ..errors import AnchorError
 from ..executor import make_executor
 from ..media import OutputFormat
 from ..music import event_music
 from ..store import ObjectStore, output_key
 from ..sync import EventAngles, load_angles
 from ..timeline import Timeline, audio_master_for, load_latest_timeline
+from ..workdir import job_dir, os_reason
 from .inputs import music_gain_curve
 from .master import MasterInputs, RenderResult, render_master
 from .store import record_render
@@ -36,6 +43,7 @@ class EventRender:
     ads: int
     audio_master: str
     unsynced: tuple[str, ...] = ()  # names of the angles left out (never seen or heard)
+    kind: str = "master"  # or "preview": the stored master was left as it was
 
 
 def preview_ads(cat: Catalog, store: ObjectStore, settings: Settings, event_id: str, *,
@@ -75,32 +83,49 @@ def render_event(
     angles = load_angles(cat, event_id)
     inputs = master_inputs(cat, store, settings, event_id, tl, fmt, with_ads=with_ads, angles=angles)
     unsynced = tuple(a.label for a in angles.unsynced)
-    if event.status in ("analyzed", "completed", "failed"):
+    kind = "preview" if out is not None or not with_ads else "master"
+    key = None if out is not None else output_key(event_id, f"{kind}.mp4")
+    is_master = kind == "master"
+    if is_master and event.status in ("analyzed", "completed", "failed"):
         events_repo.set_event_status(cat, event_id, "generating")
     executor = make_executor(settings)
-    settings.home.mkdir(parents=True, exist_ok=True)
     try:
-        with tempfile.TemporaryDirectory(prefix="render-", dir=settings.home) as tmp:
-            tmp_out = Path(tmp) / "master.mp4"
+        with job_dir(settings.tmp_root, "render") as tmp:
+            tmp_out = tmp / "master.mp4"
             result = render_master(inputs, tmp_out, fmt=fmt, executor=executor, progress=progress,
                                    title=event.name, workers=settings.workers, ffmpeg=settings.ffmpeg)
-            key = output_key(event_id, "master.mp4")
-            store.put_file(key, tmp_out)
-            if out:
-                Path(out).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(tmp_out, out)
+            if key is not None:
+                store.put_file(key, tmp_out)
+                path = str(store.path_for(key))
+            else:
+                path = str(publish_file(tmp_out, Path(str(out))))
     except BaseException:
-        if events_repo.get_event(cat, event_id).status == "generating":
+        if is_master and events_repo.get_event(cat, event_id).status == "generating":
             events_repo.set_event_status(cat, event_id, "failed")
         raise
     finally:
         executor.shutdown()
-    if events_repo.get_event(cat, event_id).status == "generating":
+    if is_master and events_repo.get_event(cat, event_id).status == "generating":
         events_repo.set_event_status(cat, event_id, "completed")
-    render_id = record_render(
-        cat, event_id=event_id, timeline_id=tl.timeline_id, kind="master", object_key=key,
-        duration_s=result.duration_s,
-        meta={"audio_master": inputs.audio_master_id, "ads": len(inputs.ads), "chunks": result.chunks,
-              "loudness": result.loudness, "format": fmt.__dict__, "unsynced": list(unsynced)})
-    return EventRender(render_id, key, str(store.path_for(key)), result, len(inputs.ads),
-                       inputs.audio_master_id or "", unsynced)
+    meta = {"audio_master": inputs.audio_master_id, "ads": len(inputs.ads), "chunks": result.chunks,
+            "loudness": result.loudness, "format": fmt.__dict__, "unsynced": list(unsynced)}
+    if key is None:
+        meta["path"] = path
+    render_id = record_render(cat, event_id=event_id, timeline_id=tl.timeline_id, kind=kind, object_key=key,
+                              duration_s=result.duration_s, meta=meta)
+    return EventRender(render_id, key or "", path, result, len(inputs.ads), inputs.audio_master_id or "",
+                       unsynced, kind)
+
+
+def publish_file(src: Path, dest: Path) -> Path:
+    """Copy a finished file to a user's path: whole or not at all (temp name, then rename)."""
+    dest = dest.expanduser()
+    part = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, part)
+        os.replace(part, dest)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise AnchorError(f"cannot write {dest}: {os_reason(exc)}") from exc
+    return dest.resolve()

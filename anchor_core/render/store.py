@@ -11,7 +11,7 @@ from ..catalog import Catalog
 from ..catalog.ids import new_id
 
 
-def record_render(cat: Catalog, *, event_id: str, timeline_id: str | None, kind: str, object_key: str,
+def record_render(cat: Catalog, *, event_id: str, timeline_id: str | None, kind: str, object_key: str | None,
                   duration_s: float, meta: dict[str, Any]) -> str:
     render_id = new_id("rnd")
     with cat.transaction() as cur:

@@ -143,7 +143,18 @@ def _title(grid: Grid, k: int, chosen: int) -> str:
     return label
 
 
+CHAPTERS_PER_SHORT_EVENT = 4  # a short event still gets a usable chapter list (YouTube wants >= 3)
+MIN_CHAPTER_MS = 15_000  # above YouTube's 10 s minimum, with room for the build-up shift
+
+
+def chapter_spacing_ms(p: Profile, duration_ms: int) -> int:
+    """The profile's spacing (60 s in the platform), scaled down on events too short to hold
+    more than a couple of chapters at that spacing."""
+    return int(min(p.chapter_min_spacing_ms, max(MIN_CHAPTER_MS, duration_ms // CHAPTERS_PER_SHORT_EVENT)))
+
+
 def find_chapters(grid: Grid, p: Profile, chosen: np.ndarray, event_type: str) -> list[ChapterMark]:
+    spacing = chapter_spacing_ms(p, grid.duration_ms)
     el = grid.eligible
     act = event_action(grid)
     crowd = np.where(el, grid.crowd, 0).max(axis=0)
@@ -154,13 +165,13 @@ def find_chapters(grid: Grid, p: Profile, chosen: np.ndarray, event_type: str) -
     key = (grid.key_moment & el).any(axis=0)
     strong = (act >= p.chapter_action) & (cheer | key)
     starts = grid.starts_ms
-    cand = np.nonzero(strong & (starts >= p.chapter_min_spacing_ms) & (starts <= grid.duration_ms - 10_000))[0]
+    cand = np.nonzero(strong & (starts >= spacing) & (starts <= grid.duration_ms - 10_000))[0]
     value = act + 10 * crowd
     order = cand[np.lexsort((cand, -value[cand]))]
     title0 = p.chapter_start_title or START_TITLES.get(event_type, "Start")
     marks = [ChapterMark(0, title0, "start")]
     # the chapter opens where the build-up starts, not at the peak
-    building = (act >= p.chapter_action * 0.6) & (starts >= p.chapter_min_spacing_ms)
+    building = (act >= p.chapter_action * 0.6) & (starts >= spacing)
     idx = np.arange(grid.n)
     run_start = np.maximum.accumulate(np.where(~building, idx + 1, 0))
     taken = [0]
@@ -168,7 +179,7 @@ def find_chapters(grid: Grid, p: Profile, chosen: np.ndarray, event_type: str) -
         t = int(starts[min(int(run_start[k]), k)])
         pos = bisect.bisect_left(taken, t)
         near = taken[max(0, pos - 1): pos + 1]
-        if all(abs(t - x) >= p.chapter_min_spacing_ms for x in near):
+        if all(abs(t - x) >= spacing for x in near):
             taken.insert(pos, t)
             marks.append(ChapterMark(t, _title(grid, k, int(chosen[k])), "highlight"))
     return sorted(marks, key=lambda m: m.timestamp_ms)

@@ -7,8 +7,8 @@ from ...registry import Backend
 from ..db import Catalog
 
 
-def _open(settings: Settings) -> Catalog:
-    return Catalog(settings.catalog_path)
+def _open(settings: Settings, *, create: bool = False) -> Catalog:
+    return Catalog(settings.catalog_path, create=create)
 
 
 BACKEND: Backend[Catalog] = Backend("duckdb", "ANCHOR_HOME/catalog.duckdb", _open)
