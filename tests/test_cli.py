@@ -23,9 +23,17 @@ def test_event_create_prints_the_id_last_and_list_shows_it(tmp_path, capsys):
 
 
 def test_errors_go_to_stderr_with_nonzero_exit(tmp_path):
+    assert run(tmp_path, "event", "create", "Gig", "--type", "concert").returncode == 0
     proc = run(tmp_path, "event", "show", "evt_missing")
     assert proc.returncode == 1
     assert "no event 'evt_missing'" in proc.stderr and proc.stdout == ""
+
+
+def test_a_read_only_command_on_a_missing_home_says_where_it_looked_and_creates_nothing(tmp_path):
+    proc = run(tmp_path / "nowhere", "event", "show", "evt_missing")
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert f"no Anchor catalog at {tmp_path / 'nowhere' / 'catalog.duckdb'}" in proc.stderr and "--home" in proc.stderr
+    assert not (tmp_path / "nowhere").exists()
 
 
 def test_ingest_through_the_cli_reports_each_file(tmp_path, capsys):

@@ -21,7 +21,7 @@ from anchor_core.timeline import (
 )
 from anchor_core.timeline.build import choose_runs, event_beats, window_limits
 from anchor_core.timeline.evaluate import edit_quality
-from anchor_core.timeline.moments import FOUR_MIN_MS
+from anchor_core.timeline.moments import FOUR_MIN_MS, chapter_spacing_ms
 from anchor_core.timeline.profile import BUILTIN
 from anchor_core.timeline.switch import beats_by
 
@@ -274,9 +274,11 @@ def test_timeline_properties_hold_on_random_feature_tables(case):
         assert a.timestamp_ms >= p.ad_edge_ms and a.timestamp_ms + a.duration_ms <= g.duration_ms - p.ad_edge_ms
     assert all(b - a >= p.ad_min_spacing_ms for a, b in zip(ts, ts[1:], strict=False))
     assert all(ts[i + p.ad_max_per_4min] - ts[i] >= FOUR_MIN_MS for i in range(len(ts) - p.ad_max_per_4min))
-    # chapters: the start first, then spaced
+    # chapters: the start first, then spaced (the profile's spacing, scaled down on short events)
     cs = [c.timestamp_ms for c in tl.chapters]
-    assert cs[0] == 0 and all(b - a >= p.chapter_min_spacing_ms for a, b in zip(cs, cs[1:], strict=False))
+    spacing = chapter_spacing_ms(p, g.duration_ms)
+    assert min(p.chapter_min_spacing_ms, 15_000) <= spacing <= p.chapter_min_spacing_ms
+    assert cs[0] == 0 and all(b - a >= spacing for a, b in zip(cs, cs[1:], strict=False))
     # zooms: on zoomable shots, inside them, spaced
     zs = [z.start_ms for z in tl.zooms]
     assert all(b - a >= p.zoom_min_spacing_ms for a, b in zip(zs, zs[1:], strict=False))

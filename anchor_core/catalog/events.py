@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,10 +40,39 @@ def _row(row: tuple[Any, ...]) -> Event:
     )
 
 
-def create_event(cat: Catalog, name: str, event_type: str, *, meta: dict[str, Any] | None = None) -> Event:
+MAX_NAME = 200
+# Invisible characters that reorder or hide text (bidi overrides and isolates): a name shown in a
+# report, an editor export or a terminal must read as what it is.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def check_event_name(name: object) -> str:
+    """One line of visible text, trimmed; ValidationError saying what to change otherwise."""
+    if not isinstance(name, str):
+        raise ValidationError(f"an event name must be text (got {type(name).__name__})")
     name = name.strip()
     if not name:
-        raise ValidationError("an event needs a name")
+        raise ValidationError("an event needs a name: give one line of text, e.g. \"Cup final 2024\"")
+    for ch in name:
+        kind = unicodedata.category(ch)
+        if ch in "\r\n\u2028\u2029\x85" or kind in ("Zl", "Zp"):
+            raise ValidationError(f"an event name must be a single line: {_shown(name)} contains a line break; "
+                                  "remove it and retry")
+        if kind in ("Cc", "Cs") or ch in _BIDI:
+            raise ValidationError(f"an event name must be plain text: {_shown(name)} contains the control character "
+                                  f"U+{ord(ch):04X}; remove it and retry")
+    if len(name) > MAX_NAME:
+        raise ValidationError(f"an event name is at most {MAX_NAME} characters (this one has {len(name)}); "
+                              "shorten it and retry")
+    return name
+
+
+def _shown(name: str) -> str:
+    return repr(name) if len(name) <= 60 else repr(name[:60]) + "…"
+
+
+def create_event(cat: Catalog, name: str, event_type: str, *, meta: dict[str, Any] | None = None) -> Event:
+    name = check_event_name(name)
     check_event_type(event_type)
     event_id = new_id("evt")
     with cat.transaction() as cur:

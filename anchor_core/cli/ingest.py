@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AnchorError
@@ -28,14 +29,39 @@ def register(sub: Any) -> None:
 
 
 def _summary(r: IngestResult, name: str) -> dict[str, Any]:
-    d: dict[str, Any] = {"id": r.id, "file": name, "created": r.created, "object_key": r.object_key}
+    d: dict[str, Any] = {"id": r.id, "file": name, "name": r.name, "created": r.created, "object_key": r.object_key}
+    if r.angle_type is not None:
+        d["angle"] = r.angle_type
+    if r.duration_s is not None:
+        d["duration_s"] = round(r.duration_s, 3)
     if r.probe is not None:
-        d["duration_s"] = round(r.probe.duration_s, 3)
         if r.probe.video:
             w, h = r.probe.video.display_size
             d["video"] = f"{w}x{h} {r.probe.video.real_fps:g} fps{' VFR' if r.probe.video.vfr else ''}"
         d["audio"] = f"{r.probe.audio.sample_rate} Hz" if r.probe.audio else None
+    d["warnings"] = list(r.warnings)
     return d
+
+
+def _describe(item: dict[str, Any]) -> str:
+    """`wide, 160x90 25 fps, 2.0 s` (what is known of it)."""
+    facts = [item.get("angle"), item.get("video")]
+    if item.get("video") and not item.get("audio"):
+        facts.append("no audio")
+    if item.get("duration_s") is not None:
+        facts.append(f"{item['duration_s']:g} s")
+    return ", ".join(f for f in facts if f)
+
+
+def _line(item: dict[str, Any]) -> str:
+    if item["created"]:
+        return f"{item['file']}: added as {item['id']} ({_describe(item)})"
+    return (f"{item['file']}: already in the event as {item['id']} ({item['name']}, {_describe(item)}); "
+            "nothing new was stored")
+
+
+def warn(message: str) -> None:
+    print(f"anchor: warning: {message}", file=sys.stderr)
 
 
 def cmd_ingest(args: argparse.Namespace, ctx: Context) -> int:
@@ -49,14 +75,15 @@ def cmd_ingest(args: argparse.Namespace, ctx: Context) -> int:
             r = ingest_video(cat, store, args.event, f, angle_type=args.angle, progress=_bytes(ctx, f),
                              ffmpeg=ctx.settings.ffmpeg)
             results.append(_summary(r, f))
+            for w in r.warnings:
+                warn(w)
         except AnchorError as exc:
             failures.append(str(exc))
     if args.json:
         ctx.out({"ingested": results, "errors": failures}, True)
     else:
         for item in results:
-            state = "added" if item["created"] else "already in the event"
-            print(f"{item['file']}: {state} as {item['id']} ({item.get('video', '')}, {item.get('duration_s', '?')} s)")
+            print(_line(item))
     if failures:
         raise AnchorError("; ".join(failures))
     return 0
@@ -69,6 +96,8 @@ def cmd_music(args: argparse.Namespace, ctx: Context) -> int:
     cat, store = ctx.catalog(), ctx.store()
     r = ingest_music(cat, store, args.event, args.file, progress=_bytes(ctx, args.file), ffmpeg=ctx.settings.ffmpeg)
     summary = _summary(r, args.file)
+    for w in r.warnings:
+        warn(w)
     analysis = analyze_music(str(store.path_for(r.object_key)), ffmpeg=ctx.settings.ffmpeg)
     save_music_analysis(cat, args.event, r.id, analysis)
     summary.update(tempo_bpm=analysis.tempo_bpm, beats=len(analysis.beats_s), meter=analysis.meter)

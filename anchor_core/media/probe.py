@@ -7,8 +7,9 @@ tell variable frame rate footage (phones) and to catch a truncated file.
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +29,17 @@ class VideoStream:
     real_fps: float  # frames / time span, from the packet timestamps
     vfr: bool
     frame_count: int
+    pix_fmt: str = ""  # as ffmpeg names it: yuv420p, yuv420p10le (10-bit), ... ("" if not stated)
 
     @property
     def display_size(self) -> tuple[int, int]:
         """Width and height as shown, after applying rotation (ffmpeg autorotates on decode)."""
         return (self.height, self.width) if self.rotation in (90, 270) else (self.width, self.height)
+
+    @property
+    def length_s(self) -> float:
+        """How long the picture lasts, from the packets (0 when the packets were not scanned)."""
+        return self.frame_count / self.real_fps if self.frame_count and self.real_fps > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -63,9 +70,15 @@ class MediaProbe:
             container=d["container"],
             duration_s=float(d["duration_s"]),
             size_bytes=int(d["size_bytes"]),
-            video=VideoStream(**v) if v else None,
-            audio=AudioStream(**a) if a else None,
+            video=VideoStream(**_known(VideoStream, v)) if v else None,
+            audio=AudioStream(**_known(AudioStream, a)) if a else None,
         )
+
+
+def _known(cls: type, d: dict[str, Any]) -> dict[str, Any]:
+    """The keys of a stored dict that the dataclass still has (rows outlive field changes)."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in d.items() if k in names}
 
 
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d+):([\d.]+)")
@@ -86,7 +99,7 @@ def probe(path: str | Path, *, scan_packets: bool = True, ffmpeg: str | None = N
     size = p.stat().st_size
     if size == 0:
         raise MediaError("file is empty (0 bytes)", path=str(p))
-    proc = run_ffmpeg(["-i", str(p)], path=p, check=False, ffmpeg=ffmpeg)
+    proc = run_ffmpeg(["-i", input_arg(p)], path=p, check=False, ffmpeg=ffmpeg)
     text = proc.stderr.decode("utf-8", "replace")
     if "Input #0" not in text:
         raise MediaError("not a media file ffmpeg can read", path=str(p), stderr=text)
@@ -107,6 +120,12 @@ def probe(path: str | Path, *, scan_packets: bool = True, ffmpeg: str | None = N
         video=video,
         audio=info["audio"],
     )
+
+
+def input_arg(path: str | Path) -> str:
+    """A file name ffmpeg cannot mistake for anything else: absolute, so `-`, `pipe:0`,
+    `concat:a|b` or `-i`-looking names are plain files, never stdin, a protocol or an option."""
+    return str(Path(os.path.abspath(path)))
 
 
 def parse_ffmpeg_info(text: str) -> dict[str, Any]:
@@ -136,7 +155,7 @@ def parse_ffmpeg_info(text: str) -> dict[str, Any]:
                 if rm:
                     rotation = _normalise_rotation(float(rm.group(1)))
             w, h = (int(size.group(1)), int(size.group(2))) if size else (0, 0)
-            video = VideoStream(codec, w, h, rotation, fps, fps, False, 0)
+            video = VideoStream(codec, w, h, rotation, fps, fps, False, 0, _pix_fmt(desc))
         elif kind == "Audio" and audio is None:
             hz = _HZ.search(desc)
             channels = 0
@@ -150,6 +169,24 @@ def parse_ffmpeg_info(text: str) -> dict[str, Any]:
     return {"duration_s": duration, "container": container, "video": video, "audio": audio}
 
 
+def _pix_fmt(desc: str) -> str:
+    """The pixel format: the second top-level item of a video stream line
+    (`hevc (Main 10) (hvc1 / …), yuv420p10le(tv, progressive), 160x90, …`)."""
+    parts, depth, cur = [], 0, ""
+    for ch in desc:
+        depth += (ch == "(") - (ch == ")")
+        if ch == "," and depth == 0:
+            parts.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur.strip())
+    if len(parts) < 2:
+        return ""
+    fmt = parts[1].split("(")[0].strip()
+    return fmt if re.fullmatch(r"[a-z][a-z0-9_]*", fmt) else ""
+
+
 def _normalise_rotation(display_matrix_deg: float) -> int:
     # ffmpeg reports the display matrix rotation counter-clockwise; store clockwise 0/90/180/270.
     return int(round(-display_matrix_deg / 90.0)) % 4 * 90
@@ -157,7 +194,7 @@ def _normalise_rotation(display_matrix_deg: float) -> int:
 
 def _scan_video_packets(path: Path, video: VideoStream, ffmpeg: str | None) -> tuple[VideoStream, float]:
     proc = run_ffmpeg(
-        ["-v", "error", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "framemd5", "-"],
+        ["-v", "error", "-i", input_arg(path), "-map", "0:v:0", "-c", "copy", "-f", "framemd5", "-"],
         path=path,
         what="cannot read the video stream",
         ffmpeg=ffmpeg,
@@ -191,6 +228,6 @@ def _scan_video_packets(path: Path, video: VideoStream, ffmpeg: str | None) -> t
         vfr = bool(med > 0 and np.mean(np.abs(deltas - med) > 0.25 * med) > 0.01)
     stream = VideoStream(
         video.codec, video.width, video.height, video.rotation,
-        video.avg_fps or float(real_fps), round(float(real_fps), 4), vfr, n,
+        video.avg_fps or float(real_fps), round(float(real_fps), 4), vfr, n, video.pix_fmt,
     )
     return stream, float(span)

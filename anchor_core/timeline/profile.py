@@ -7,6 +7,7 @@ A profile is plain JSON shipped in `anchor_core/profiles/`; editing one makes a 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
@@ -99,36 +100,55 @@ _RANGES: dict[str, tuple[float, float]] = {
 }
 
 
-def validate_profile(body: dict[str, Any]) -> Profile:
+_INTEGERS = ("smooth_windows", "ad_max_per_4min")  # counts: whole numbers
+_TEXTS = ("description", "chapter_start_title", "strategy", "fallback_angle")
+_NAME_LISTS = ("zoom_angle_types", "ad_break_events", "ad_applause_events")
+MAX_DURATION_MS = 86_400_000  # a day: longer than any event, so larger is a typo
+
+
+def validate_profile(body: Any) -> Profile:
     """A Profile from JSON-like data, or ValidationError naming the field that is wrong."""
+    if not isinstance(body, dict):
+        raise ValidationError(f"a profile must be a JSON object of fields (got {_json_kind(body)})")
     known = {f.name for f in fields(Profile)}
     unknown = sorted(set(body) - known)
     if unknown:
-        raise ValidationError(f"profile field {unknown[0]!r} is not a known field (known: {', '.join(sorted(known))})")
+        raise ValidationError(f"profile field {_json_kind(unknown[0])} is not a known field (known: {', '.join(sorted(known))})")
     for req in ("name", "event_type"):
         if not isinstance(body.get(req), str) or not body[req].strip():
             raise ValidationError(f"profile field {req!r} is required (a non-empty string)")
     if body["event_type"] not in EVENT_TYPES:
-        raise ValidationError(f"profile field 'event_type': {body['event_type']!r} is not one of {', '.join(EVENT_TYPES)}")
+        raise ValidationError(f"profile field 'event_type': {_json_kind(body['event_type'])} is not one of {', '.join(EVENT_TYPES)}")
     vals = dict(body)
+    for name in _TEXTS:
+        if name in vals and not isinstance(vals[name], str):
+            raise ValidationError(f"profile field {name!r} must be a string (got {_json_kind(vals[name])})")
     for name in _DURATIONS:
         if name in vals:
             v = _number(name, vals[name])
-            if v < 0:
-                raise ValidationError(f"profile field {name!r} must not be negative (got {v})")
+            if not 0 <= v <= MAX_DURATION_MS:
+                raise ValidationError(f"profile field {name!r} must be between 0 and {MAX_DURATION_MS} ms "
+                                      f"(got {v:g})")
             vals[name] = int(v)
     for name, (lo, hi) in _RANGES.items():
         if name in vals:
             v = _number(name, vals[name])
             if not lo <= v <= hi:
-                raise ValidationError(f"profile field {name!r} must be between {lo} and {hi} (got {v})")
+                raise ValidationError(f"profile field {name!r} must be between {lo} and {hi} (got {v:g})")
+            if name in _INTEGERS:
+                if v != int(v):
+                    raise ValidationError(f"profile field {name!r} must be a whole number (got {v:g})")
+                vals[name] = int(v)
+            else:
+                vals[name] = v
     if vals.get("window_ms", 2000) < 100:
         raise ValidationError("profile field 'window_ms' must be at least 100 ms")
     w, mn_ms, mx_ms = vals.get("window_ms", 2000), vals.get("min_segment_ms", 4000), vals.get("max_segment_ms", 20000)
     if mx_ms // w < 2 * -(-mn_ms // w) - 1:  # in windows: max ≥ 2·min − 1, so any stretch can be tiled
         raise ValidationError(f"profile field 'max_segment_ms' ({mx_ms}) must be at least about twice "
                               f"'min_segment_ms' ({mn_ms}) on {w} ms windows, or long shots cannot be split")
-    if "version" in vals and (not isinstance(vals["version"], int) or vals["version"] < 1):
+    if "version" in vals and (isinstance(vals["version"], bool) or not isinstance(vals["version"], int)
+                              or vals["version"] < 1):
         raise ValidationError("profile field 'version' must be a positive integer")
     if vals.get("strategy", "hysteresis") not in STRATEGIES:
         raise ValidationError(f"profile field 'strategy' must be one of {', '.join(STRATEGIES)}")
@@ -137,15 +157,16 @@ def validate_profile(body: dict[str, Any]) -> Profile:
     for table in _ANGLE_TABLES:
         if table in vals:
             vals[table] = _angle_table(table, vals[table])
-    for name in ("zoom_angle_types",):
+    for name in _NAME_LISTS:
         if name in vals:
-            bad = [a for a in vals[name] if a not in ANGLE_TYPES]
-            if bad:
-                raise ValidationError(f"profile field {name!r}: unknown angle type {bad[0]!r}")
-            vals[name] = tuple(vals[name])
-    for name in ("ad_break_events", "ad_applause_events"):
-        if name in vals:
-            vals[name] = tuple(str(x) for x in vals[name])
+            items = vals[name]
+            if not isinstance(items, list | tuple) or not all(isinstance(x, str) for x in items):
+                raise ValidationError(f"profile field {name!r} must be a list of strings (got {_json_kind(items)})")
+            vals[name] = tuple(items)
+    bad = [a for a in vals.get("zoom_angle_types", ()) if a not in ANGLE_TYPES]
+    if bad:
+        raise ValidationError(f"profile field 'zoom_angle_types': unknown angle type {bad[0]!r} "
+                              f"(known: {', '.join(ANGLE_TYPES)})")
     if "ad_weights" in vals:
         w = _table("ad_weights", vals["ad_weights"], ("action", "audio", "scene", "complexity"), 0.0, 100.0)
         if sum(w.values()) > 100.0 + 1e-9:
@@ -160,8 +181,31 @@ def validate_profile(body: dict[str, Any]) -> Profile:
 
 def _number(name: str, v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, int | float) or v != v:
-        raise ValidationError(f"profile field {name!r} must be a number (got {v!r})")
-    return float(v)
+        raise ValidationError(f"profile field {name!r} must be a number (got {_json_kind(v)})")
+    try:
+        x = float(v)
+    except OverflowError:
+        x = math.inf
+    if not math.isfinite(x):
+        raise ValidationError(f"profile field {name!r} must be a finite number (got one too large to use)")
+    return x
+
+
+def _json_kind(v: Any) -> str:
+    """How a value reads in JSON terms, short (never the whole of a large value)."""
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, dict):
+        return "an object"
+    if isinstance(v, list | tuple):
+        return "a list"
+    if isinstance(v, str):
+        return repr(v) if len(v) <= 40 else repr(v[:40]) + "…"
+    if isinstance(v, int) and abs(v) > 10**15:
+        return "a very large number"
+    return repr(v)
 
 
 def _angle_table(name: str, table: Any) -> dict[str, float]:
@@ -194,14 +238,32 @@ def builtin_profile(name: str) -> Profile:
 def profile_from_file(path: str | Path) -> Profile:
     p = Path(path)
     try:
-        body = json.loads(p.read_text())
+        text = p.read_bytes().decode("utf-8-sig")
     except OSError as exc:
-        raise ValidationError(f"cannot read the profile file {p}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise ValidationError(f"the profile file {p} is not valid JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise ValidationError(f"the profile file {p} must hold one JSON object")
+        raise ValidationError(f"cannot read the profile file {p}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"the profile file {p} is not UTF-8 text (byte {exc.start}); save it as UTF-8 JSON"
+                              ) from exc
+    body = parse_profile_json(text, str(p))
     return validate_profile(body)
+
+
+def parse_profile_json(text: str, where: str = "the profile") -> Any:
+    """Strict JSON (no NaN/Infinity, bounded nesting) or a ValidationError saying where it breaks."""
+    def no_constants(name: str) -> Any:
+        raise ValidationError(f"{where} is not valid JSON: {name} is not a JSON number; write a number")
+
+    try:
+        body = json.loads(text, parse_constant=no_constants)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"{where} is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise ValidationError(f"{where} is not a profile: its JSON is nested too deeply") from exc
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise ValidationError(f"{where} is not valid JSON: {str(exc).splitlines()[0]}") from exc
+    if not isinstance(body, dict):
+        raise ValidationError(f"{where} must hold one JSON object of profile fields (got {_json_kind(body)})")
+    return body
 
 
 def same_rules(a: Profile, b: Profile) -> bool:
