@@ -54,6 +54,11 @@ def test_cli_music_ingests_and_stores_the_analysis(tmp_path, capsys):
     assert anchor(["--home", home, "-q", "music", event_id, str(song), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert abs(out["tempo_bpm"] - 128) / 128 <= 0.02 and out["beats"] > 30
+    assert len(out["beats_s"]) == out["beats"] and np.all(np.diff(out["beats_s"]) > 0)  # the times, not only a count
+    # without --json: one readable line and the id last, and a progress line on stderr
+    assert anchor(["--home", home, "music", event_id, str(song)]) == 0
+    text = capsys.readouterr()
+    assert not text.out.lstrip().startswith("{") and "BPM" in text.out and "music: 100.0%" in text.err
     assert anchor(["--home", home, "event", "show", event_id, "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert abs(shown["event"]["music_metadata"]["tempo_bpm"] - 128) / 128 <= 0.02

@@ -98,10 +98,19 @@ def cmd_music(args: argparse.Namespace, ctx: Context) -> int:
     summary = _summary(r, args.file)
     for w in r.warnings:
         warn(w)
-    analysis = analyze_music(str(store.path_for(r.object_key)), ffmpeg=ctx.settings.ffmpeg)
+    analysis = analyze_music(str(store.path_for(r.object_key)), ffmpeg=ctx.settings.ffmpeg,
+                             progress=ctx.progress("music"))
     save_music_analysis(cat, args.event, r.id, analysis)
-    summary.update(tempo_bpm=analysis.tempo_bpm, beats=len(analysis.beats_s), meter=analysis.meter)
-    ctx.out(summary, args.json)
+    summary.update(tempo_bpm=analysis.tempo_bpm, meter=analysis.meter, beats=len(analysis.beats_s),
+                   beats_s=[round(b, 3) for b in analysis.beats_s],
+                   downbeats_s=[round(b, 3) for b in analysis.downbeats_s])
+    if args.json:
+        ctx.out(summary, True)
+        return 0
+    meter = f"{analysis.meter}/4" if analysis.meter else "meter unclear"
+    print(f"{args.file}: {analysis.duration_s:.1f} s, {analysis.tempo_bpm:.1f} BPM, {meter}, "
+          f"{len(analysis.beats_s)} beats, {len(analysis.downbeats_s)} downbeats")
+    print(r.id)
     return 0
 
 

@@ -106,10 +106,17 @@ def _downbeats(y: np.ndarray, sr: int, beats: np.ndarray) -> tuple[list[float], 
     return beats[phase::meter].tolist(), meter
 
 
-def analyze_music(path: str, grid_s: float = 2.0, *, ffmpeg: str | None = None) -> MusicAnalysis:
+def analyze_music(path: str, grid_s: float = 2.0, *, ffmpeg: str | None = None,
+                  progress: Callable[[float, float, str], None] | None = None) -> MusicAnalysis:
     from ..media import decode_audio
 
-    return analyze_samples(decode_audio(path, SR, ffmpeg=ffmpeg), SR, grid_s)
+    report = progress or (lambda d, t, m: None)
+    report(0, 3, "decoding")
+    samples = decode_audio(path, SR, ffmpeg=ffmpeg)
+    report(1, 3, f"tracking beats in {len(samples) / SR:.0f} s of music")
+    result = analyze_samples(samples, SR, grid_s)
+    report(3, 3, "done")
+    return result
 
 
 def snap_to_beats(cuts_s: list[float] | np.ndarray, beats_s: list[float] | np.ndarray, *, tolerance_s: float = 0.2,
