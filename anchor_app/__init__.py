@@ -15,6 +15,6 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 def notebooks_dir() -> Path:
     """The checkout's notebooks folder; a clear error when Anchor was not installed from one."""
     if not (NOTEBOOKS / "report.py").is_file():
-        raise SystemExit(f"the notebooks folder was not found at {NOTEBOOKS}; run Anchor from its checkout"
-                         " (pip install -e .)")
+        raise SystemExit(f"anchor: error: the notebooks folder was not found at {NOTEBOOKS}; run Anchor from its"
+                         " checkout (pip install -e .)")
     return NOTEBOOKS

@@ -29,12 +29,13 @@ def _app_module(name: str) -> str:
 def register(sub: Any) -> None:
     r = sub.add_parser("report", help="export the event's reproducible report to one offline HTML file")
     r.add_argument("event")
-    r.add_argument("--out", required=True)
+    r.add_argument("--out", help="the HTML file to write (default: HOME/reports/EVENT.html)")
     r.set_defaults(func=cmd_report)
     s = sub.add_parser("serve", help="serve the organizer app and the workbench (password protected)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=2718)
-    s.add_argument("--password-file")
+    s.add_argument("--password-file", help="file holding the password (one line); else one is generated")
+    s.add_argument("--session-hours", default="12", help="how long a login lasts (default 12)")
     s.add_argument("--no-auth", action="store_true", help="no password (only on localhost)")
     s.set_defaults(func=cmd_serve)
 
@@ -44,7 +45,8 @@ def cmd_report(args: argparse.Namespace, ctx: Context) -> int:
 
     events_repo.get_event(ctx.catalog(), args.event)  # clear error for a wrong id
     ctx.close()  # the report opens the catalog itself
-    print(export_report(ctx.settings.home, args.event, args.out))
+    out = args.out or ctx.settings.home / "reports" / f"{args.event}.html"
+    print(export_report(ctx.settings.home, args.event, out))
     return 0
 
 
@@ -52,7 +54,7 @@ def export_report(home: Path, event_id: str, out: str | Path) -> Path:
     """Run the report notebook on the event and write one offline HTML file (catalog closed first)."""
     from ..media.process import run_python_module
 
-    target = Path(out).resolve()
+    target = Path(out).resolve()  # the exporter writes it whole or not at all
     run_python_module(_app_module("export_report"),
                       ["--event", event_id, "--home", str(Path(home).resolve()), "--out", str(target)],
                       what="the report notebook failed")
@@ -61,7 +63,8 @@ def export_report(home: Path, event_id: str, out: str | Path) -> Path:
 
 def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
     ctx.close()
-    cmd = [sys.executable, "-m", _app_module("serve"), "--host", args.host, "--port", str(args.port)]
+    cmd = [sys.executable, "-m", _app_module("serve"), "--host", args.host, "--port", str(args.port),
+           "--session-hours", str(args.session_hours)]
     if args.password_file:
         cmd += ["--password-file", args.password_file]
     if args.no_auth:
@@ -69,6 +72,7 @@ def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
     env = dict(os.environ, ANCHOR_HOME=str(ctx.settings.home.resolve()))
     sys.stdout.flush()
     sys.stderr.flush()
-    # Become the server (no child left behind): a stop signal reaches it directly.
+    # Become the server (no child left behind): a stop signal reaches it directly, and its start-up
+    # errors (password file, busy port; checked there, before anything is printed) are ours.
     os.execve(sys.executable, cmd, env)
     return 0  # pragma: no cover - execve does not return
