@@ -53,8 +53,8 @@ def timeline_figure(segments: pl.DataFrame, angles: pl.DataFrame, *, zooms: pl.D
         at = [t / 1000 for t in chapters["timestamp_ms"].to_list()]
         ax.vlines(at, -1.0, len(order) + 0.3, colors="#555", lw=1, linestyles="--")
         step = max(1, -(-len(at) // MAX_CHAPTER_LABELS))  # label every n-th so labels stay readable
-        for t, title in list(zip(at, chapters["title"].to_list(), strict=True))[::step]:
-            ax.text(t, len(order) - 0.4, " " + str(title)[:24], fontsize=8, va="bottom")
+        for t, name in list(zip(at, chapters["title"].to_list(), strict=True))[::step]:
+            ax.text(t, len(order) - 0.4, " " + str(name)[:24], fontsize=8, va="bottom")
     if beats:  # more beats than pixels would only cost time: thin them to about one per pixel
         b = np.asarray(beats)[:: max(1, len(beats) // MAX_BEAT_TICKS)]
         ax.plot(b, np.full(len(b), -0.75), "|", color="#999", ms=6)
@@ -84,26 +84,73 @@ def features_figure(feats: pl.DataFrame, angles: pl.DataFrame, column: str = "ac
     return fig
 
 
+def _has_curve(d: dict[str, Any]) -> bool:
+    return bool(d.get("lags_s")) and bool(d.get("corr"))
+
+
+def _has_windows(d: dict[str, Any]) -> bool:
+    return bool(d.get("window_t_s"))
+
+
+def sync_plot_rows(details: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The angles worth a row in `sync_figure`: a stored correlation curve or drift windows.
+    The reference angle (the clock) and angles synced by hand have neither."""
+    return [d for d in details if not d.get("reference") and (_has_curve(d) or _has_windows(d))]
+
+
+def sync_plot_note(details: list[dict[str, Any]]) -> str | None:
+    """Why there is no sync plot, or None when `sync_figure` has something to draw. `details`
+    as for `sync_figure`, with `reference: True` on the reference angle's entry."""
+    if sync_plot_rows(details):
+        return None
+    if not details:
+        return "No sync details are stored for this event: run `anchor sync EVENT` to measure them."
+    others = [d for d in details if not d.get("reference")]
+    if not [d for d in others if d.get("status") == "synced"]:
+        return ("Only the reference angle is synced: it is the clock, so there is no correlation to plot. "
+                + ("The table above says why the other angles are not." if others
+                   else "Add and sync another angle to see one."))
+    return ("No correlation lags are stored for the synced angles (set by hand or placed through another "
+            "angle), so there is no correlation to plot; their offsets and drift are in the table above.")
+
+
+def _empty_panel(ax: Any, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=9, color="#666")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
 def sync_figure(details: list[dict[str, Any]]) -> Figure:
     """Correlation around the chosen peak per angle (lags_s, corr, peak_s) and the drift line
-    (window_t_s, window_offset_s) when present."""
-    n = max(1, len(details))
+    (window_t_s, window_offset_s), for the angles `sync_plot_rows` keeps; a missing half of a
+    row says so in words rather than showing empty axes. Check `sync_plot_note` first: with no
+    rows left there is nothing to draw."""
+    rows = sync_plot_rows(details)
+    n = max(1, len(rows))
     fig, axes = plt.subplots(n, 2, figsize=(11, 2.2 * n), squeeze=False)
-    for row, d in zip(axes, details, strict=False):
+    if not rows:
+        _empty_panel(axes[0][0], sync_plot_note(details) or "nothing to plot")
+        axes[0][1].set_axis_off()
+    for row, d in zip(axes, rows, strict=False):
         lags, corr = d.get("lags_s") or [], d.get("corr") or []
-        row[0].plot(lags, corr, lw=1)
-        if d.get("peak_s") is not None:
-            row[0].axvline(d["peak_s"], color="red", lw=1)
         row[0].set_title(f"{d.get('label', '')}: confidence {d.get('confidence', 0):.2f}", fontsize=9)
-        row[0].set_xlabel("lag (s)")
+        if _has_curve(d):
+            row[0].plot(lags, corr, lw=1)
+            if d.get("peak_s") is not None:
+                row[0].axvline(d["peak_s"], color="red", lw=1)
+            row[0].set_xlabel("lag (s)")
+        else:
+            _empty_panel(row[0], "no correlation curve stored for this angle")
         wt, wo = d.get("window_t_s") or [], d.get("window_offset_s") or []
         if wt:
             row[1].plot(wt, np.asarray(wo) * 1000, "o", ms=3)
             if d.get("drift_ppm") is not None and d.get("offset_s") is not None:
                 t = np.asarray(wt)
                 row[1].plot(t, (d["offset_s"] + t * d["drift_ppm"] * 1e-6) * 1000, "-", lw=1)
-        row[1].set_xlabel("recording time (s)")
-        row[1].set_ylabel("offset (ms)")
+            row[1].set_xlabel("recording time (s)")
+            row[1].set_ylabel("offset (ms)")
+        else:
+            _empty_panel(row[1], "no drift windows stored")
     fig.tight_layout()
     return fig
 

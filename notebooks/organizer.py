@@ -9,11 +9,13 @@ with app.setup:
     import marimo as mo
     import polars as pl
 
+    from anchor_core import fmt
     from anchor_core.catalog import Catalog
     from anchor_core.catalog import events as events_repo
     from anchor_core.catalog import products as products_repo
-    from anchor_core.errors import NotFoundError
+    from anchor_core.errors import AnchorError, NotFoundError
     from anchor_core.nbparams import notebook_params
+    from anchor_core.products_upload import MAX_UPLOAD_BYTES, import_products_upload, import_summary_html
     from anchor_core.reels import VIBES, make_reel
     from anchor_core.render import latest_master
     from anchor_core.store import open_store
@@ -24,16 +26,26 @@ with app.setup:
 def params():
     _mode = mo.app_meta().mode
     event_id, settings, media_url = notebook_params(_mode, mo.cli_args, mo.query_params)
-    return event_id, media_url, settings
+    get_refresh, set_refresh = mo.state(0)  # bumped after an import, so the sponsor list re-reads
+    return event_id, get_refresh, media_url, set_refresh, settings
 
 
 @app.cell
-def load_event(event_id, settings):
+def pick_event(event_id, settings):
+    # Not refreshed: the import cell below depends on `current` and bumps the refresh, so it must
+    # not re-run itself through it.
+    with Catalog(settings.catalog_path) as _cat:
+        _events = events_repo.list_events(_cat)
+    event = _events.filter(pl.col("id") == event_id) if event_id else _events.head(1)
+    current = event["id"][0] if event.height else ""
+    return current, event
+
+
+@app.cell
+def load_event(current, get_refresh, settings):
+    get_refresh()
     # Open the catalog only for the moment it is needed: other tabs and jobs share the file.
     with Catalog(settings.catalog_path) as _cat:
-        events = events_repo.list_events(_cat)
-        event = events.filter(pl.col("id") == event_id) if event_id else events.head(1)
-        current = event["id"][0] if event.height else ""
         master = latest_master(_cat, current) if current else None
         try:
             chapters = [(c.timestamp_ms, c.title) for c in load_latest_timeline(_cat, current).chapters]
@@ -41,7 +53,7 @@ def load_event(event_id, settings):
             chapters = []
         products = products_repo.products_frame(_cat)
         chosen = [p.id for p in products_repo.event_products(_cat, current)] if current else []
-    return chapters, chosen, current, event, master, products
+    return chapters, chosen, master, products
 
 
 @app.cell
@@ -54,12 +66,43 @@ def status(current, event):
 
 @app.cell
 def sponsor_picker(chosen, products):
-    _options = {f"{r['title']} ({r['vendor'] or 'no vendor'})": r["id"] for r in products.iter_rows(named=True)}
+    _options = {fmt.product_label(r["title"], r["vendor"], r["price"], r["currency"]): r["id"]
+                for r in products.iter_rows(named=True)}
+    # full width puts the label above the control: beside it, the chosen products squeezed it
+    # to one word per line
     picker = mo.ui.multiselect(options=_options, value=[k for k, v in _options.items() if v in chosen],
-                               label="Sponsor products shown in the ad breaks")
+                               label="Sponsor products shown in the ad breaks", full_width=True)
     save = mo.ui.run_button(label="Save sponsors")
     mo.vstack([mo.md("## Sponsors"), picker, save])
     return picker, save
+
+
+@app.cell
+def products_import_form():
+    products_csv = mo.ui.file(filetypes=[".csv"], max_size=MAX_UPLOAD_BYTES, label="Shopify product CSV")
+    import_products = mo.ui.run_button(label="Import products")
+    mo.vstack([mo.md("### Add products from Shopify"),
+               mo.md("Export your products from Shopify (Products → Export → CSV) and upload the file here. "
+                     "The products it imports become this event's sponsors."),
+               mo.hstack([products_csv, import_products], justify="start")])
+    return import_products, products_csv
+
+
+@app.cell
+def products_import_run(current, import_products, products_csv, set_refresh, settings):
+    mo.stop(not import_products.value)
+    mo.stop(not products_csv.value, mo.callout(mo.md("Choose a Shopify product CSV first."), kind="warn"))
+    _upload = products_csv.value[0]
+    with mo.status.spinner(title=f"Importing {_upload.name}…"), Catalog(settings.catalog_path) as _cat:
+        try:
+            _report = import_products_upload(_cat, open_store(settings), settings, filename=_upload.name,
+                                             contents=_upload.contents, event_id=current or None)
+            _shown = mo.Html(import_summary_html(_report, filename=_upload.name))
+        except AnchorError as _e:
+            _shown = mo.callout(mo.md(html.escape(str(_e))), kind="danger")
+    set_refresh(lambda n: n + 1)
+    mo.output.replace(_shown)
+    return
 
 
 @app.cell
@@ -76,7 +119,7 @@ def watch(chapters, master, media_url):
     mo.stop(master is None, mo.md("## Master video\n\nNot rendered yet (`anchor render EVENT`)."))
     _key = master["object_key"]
     _rows = "".join(
-        f"<li><code>{int(r[0]) // 60000:02d}:{int(r[0]) // 1000 % 60:02d}</code> {html.escape(str(r[1]))}</li>"
+        f"<li><code>{fmt.clock_ms(r[0], places=0)}</code> {html.escape(str(r[1]))}</li>"
         for r in chapters
     )
     _player = (mo.Html(f'<video controls preload="metadata" style="width:100%" src="{media_url}{_key}"></video>')
@@ -103,7 +146,8 @@ def reel(current, duration, make, media_url, query, settings, vibe):
                        duration_s=float(duration.value))
     _player = (mo.Html(f'<video controls autoplay style="width:100%" src="{media_url}{_r.object_key}"></video>')
                if media_url else mo.md(f"`{_r.object_key}`"))
-    mo.vstack([mo.md(f"Reel ready: {_r.duration_s:.0f} s from {len(_r.moments)} moments."), _player])
+    mo.vstack([mo.md(f"Reel ready: {fmt.duration(_r.duration_s, places=0)} from {len(_r.moments)} moments."),
+               _player])
     return
 
 

@@ -9,6 +9,7 @@ with app.setup:
     import marimo as mo
     import polars as pl
 
+    from anchor_core import fmt
     from anchor_core.ads import list_ads
     from anchor_core.analysis import event_features, run_analysis
     from anchor_core.catalog import Catalog
@@ -20,6 +21,7 @@ with app.setup:
     from anchor_core.executor import make_executor
     from anchor_core.ingest import ingest_video
     from anchor_core.nbparams import bar_progress, notebook_params
+    from anchor_core.products_upload import MAX_UPLOAD_BYTES, import_products_upload, import_summary_html
     from anchor_core.reels import VIBES, make_reel
     from anchor_core.render import preview_ads, render_event
     from anchor_core.store import open_store
@@ -32,58 +34,73 @@ with app.setup:
         save,
         timeline_summary,
     )
-    from anchor_core.viz import features_figure, figure_to_html, sync_figure, timeline_figure
+    from anchor_core.viz import features_figure, figure_to_html, sync_figure, sync_plot_note, timeline_figure
 
 
 @app.cell
 def params():
     _mode = mo.app_meta().mode
     requested_event, settings, media_url = notebook_params(_mode, mo.cli_args, mo.query_params)
+    # Two counters: `refresh` re-reads the event's data after an action, `events` the event list.
+    # An action cell must never depend on what its own refresh re-creates (other than its button):
+    # it would run again with the button still pressed, for ever (tests/test_notebooks.py checks).
     get_refresh, set_refresh = mo.state(0)
-    return get_refresh, media_url, requested_event, set_refresh, settings
+    get_events, set_events = mo.state(0)
+    return get_events, get_refresh, media_url, requested_event, set_events, set_refresh, settings
 
 
 @app.cell
-def event_list(get_refresh, settings):
-    get_refresh()
+def event_list(get_events, settings):
+    get_events()
     with Catalog(settings.catalog_path) as _cat:
         events = events_repo.list_events(_cat)
     return (events,)
 
 
 @app.cell
-def event_picker(events, requested_event):
-    _options = {f"{r['name']} ({r['id']})": r["id"] for r in events.iter_rows(named=True)}
-    _default = next((k for k, v in _options.items() if v == requested_event), next(iter(_options), None))
-    picker = mo.ui.dropdown(options=_options, value=_default, label="Event")
+def event_form():
     new_name = mo.ui.text(label="New event", placeholder="name")
     new_type = mo.ui.dropdown(options=list(EVENT_TYPES), value="sports", label="type")
     create = mo.ui.run_button(label="Create")
-    mo.vstack([mo.md("# Anchor workbench"), mo.hstack([picker, new_name, new_type, create], justify="start")])
-    return create, new_name, new_type, picker
+    return create, new_name, new_type
 
 
 @app.cell
-def create_event(create, new_name, new_type, set_refresh, settings):
+def event_picker(create, events, new_name, new_type, requested_event):
+    _options = {f"{r['name']} ({r['id']})": r["id"] for r in events.iter_rows(named=True)}
+    _default = next((k for k, v in _options.items() if v == requested_event), next(iter(_options), None))
+    picker = mo.ui.dropdown(options=_options, value=_default, label="Event")
+    mo.vstack([mo.md("# Anchor workbench"), mo.hstack([picker, new_name, new_type, create], justify="start")])
+    return (picker,)
+
+
+@app.cell
+def create_event(create, new_name, new_type, set_events, settings):
     mo.stop(not create.value)
     with Catalog(settings.catalog_path) as _cat:
         _e = events_repo.create_event(_cat, new_name.value, new_type.value)
-    set_refresh(lambda n: n + 1)
+    set_events(lambda n: n + 1)
     mo.md(f"Created **{_e.name}** `{_e.id}` — pick it above.")
     return
 
 
 @app.cell
-def current(get_refresh, picker, settings):
-    get_refresh()
+def chosen_event(picker):
     event_id = picker.value or ""
+    mo.stop(not event_id, mo.md("Create or pick an event."))
+    return (event_id,)
+
+
+@app.cell
+def current(event_id, get_refresh, settings):
+    get_refresh()
     with Catalog(settings.catalog_path) as _cat:
-        angles = videos_repo.videos_frame(_cat, event_id) if event_id else pl.DataFrame()
-        event = events_repo.get_event(_cat, event_id) if event_id else None
-    mo.stop(event is None, mo.md("Create or pick an event."))
-    mo.vstack([mo.md(f"## {event.name} · {event.event_type} · status **{event.status}**"),
-               mo.ui.table(angles, selection=None, label="Angles")])
-    return angles, event, event_id
+        _angles = videos_repo.videos_frame(_cat, event_id)
+        _event = events_repo.get_event(_cat, event_id)
+    mo.vstack([mo.md(f"## {_event.name} · {_event.event_type} · status **{_event.status}**"),
+               mo.ui.table(_angles, selection=None, label="Angles",
+                           format_mapping=fmt.units_for(_angles, fmt.VIDEO_UNITS))])
+    return
 
 
 @app.cell
@@ -150,16 +167,16 @@ def sync_view(event_id, get_refresh, settings):
     get_refresh()
     with Catalog(settings.catalog_path) as _cat:
         _rows = videos_repo.videos_frame(_cat, event_id).select(
-            "video_id", "angle_type", "sync_status", "sync_offset_s", "sync_drift_ppm", "sync_confidence",
-            "sync_reason")
+            "video_id", "angle_type", "is_reference", "sync_status", "sync_offset_s", "sync_drift_ppm",
+            "sync_confidence", "sync_reason")
         _stored = sync_details(_cat, event_id)
-    _details = [dict(_stored[_v], label=f"{_t} {_v[-6:]}") for _v, _t in
-                _rows.select("video_id", "angle_type").iter_rows() if _v in _stored]
-    _synced = _rows.filter(pl.col("sync_status") == "synced").height
+    _details = [dict(_stored[_v], label=f"{_t} {_v[-6:]}", reference=bool(_ref)) for _v, _t, _ref in
+                _rows.select("video_id", "angle_type", "is_reference").iter_rows() if _v in _stored]
     _note = ("Not synced yet: press **Sync angles**." if _rows["sync_status"].null_count() == _rows.height
-             else f"{_synced} of {_rows.height} angles synced (no correlation details stored for a plot).")
-    mo.vstack([mo.ui.table(_rows, selection=None, label="Sync per angle"),
-               sync_figure(_details) if _details else mo.md(_note)])
+             else sync_plot_note(_details))
+    mo.vstack([mo.ui.table(_rows, selection=None, label="Sync per angle",
+                           format_mapping=fmt.units_for(_rows, fmt.SYNC_UNITS)),
+               mo.md(_note) if _note else sync_figure(_details)])
     return
 
 
@@ -191,17 +208,19 @@ def analysis_view(event_id, get_refresh, settings):
     mo.stop(_feats.height == 0, mo.md("No features yet: press **Analyse angles**."))
     _angles = _feats.select("video_id", "angle_type").unique(maintain_order=True)
     _overview = _feats.group_by("video_id", "angle_type").agg(
-        pl.len().alias("windows"), pl.col("action_intensity").mean().round(2).alias("mean action"),
-        pl.col("action_intensity").max().round(2).alias("max action"), pl.col("scene_cut").sum().alias("cuts"),
-        (pl.col("speech") >= 0.3).mean().round(2).alias("speech share"),
-        pl.col("key_moment").sum().alias("key moments")).sort("angle_type")
+        pl.len().alias("windows"), pl.col("action_intensity").mean().alias("mean_action"),
+        pl.col("action_intensity").max().alias("max_action"), pl.col("scene_cut").sum().alias("cuts"),
+        (pl.col("speech") >= 0.3).mean().alias("speech_share"),
+        pl.col("key_moment").sum().alias("key_moments")).sort("angle_type")
+    _windows = _feats.select("angle_type", "t_event_s", "action_intensity", "scene_type", "faces", "speech",
+                             "crowd_energy", "audio_events", "key_moment", "description")
     mo.vstack([
-        mo.ui.table(_overview, selection=None, label="Per angle"),
+        mo.ui.table(_overview, selection=None, label="Per angle",
+                    format_mapping=fmt.units_for(_overview, fmt.FEATURE_SUMMARY_UNITS)),
         mo.ui.tabs({c: mo.Html(figure_to_html(features_figure(_feats, _angles, c), dpi=90, alt=c))
                     for c in ("action_intensity", "crowd_energy", "speech", "visual_complexity")}),
-        mo.ui.table(_feats.select("angle_type", "t_event_s", "action_intensity", "scene_type", "faces", "speech",
-                                  "crowd_energy", "audio_events", "key_moment", "description"),
-                    label="Windows (search with the table's filter)", page_size=10),
+        mo.ui.table(_windows, label="Windows (search with the table's filter)", page_size=10,
+                    format_mapping=fmt.units_for(_windows, fmt.WINDOW_UNITS)),
     ])
     return
 
@@ -286,12 +305,15 @@ def live_timeline(base_profile, knobs, tl_inputs):
 def timeline_tables(live_tl):
     # A cell of its own: the plot above reaches the browser first, the SQL statistics follow.
     _f = live_tl.frames()
+    _summary = timeline_summary(_f["segments"], _f["zooms"], _f["ad_slots"], _f["chapters"])
+    _usage = angle_usage(_f["segments"])
     mo.vstack([
-        mo.ui.table(timeline_summary(_f["segments"], _f["zooms"], _f["ad_slots"], _f["chapters"]), selection=None,
-                    label="Timeline"),
-        mo.ui.table(angle_usage(_f["segments"]), selection=None, label="Angle usage (SQL)"),
-        mo.ui.table(_f["ad_slots"], selection=None, label="Ad slots"),
-        mo.ui.table(_f["chapters"], selection=None, label="Chapters"),
+        mo.ui.table(_summary, selection=None, label="Timeline",
+                    format_mapping=fmt.units_for(_summary, fmt.TIMELINE_SUMMARY_UNITS)),
+        mo.ui.table(_usage, selection=None, label="Angle usage (SQL)",
+                    format_mapping=fmt.units_for(_usage, fmt.ANGLE_USAGE_UNITS)),
+        mo.ui.table(_f["ad_slots"], selection=None, label="Ad slots", format_mapping=fmt.AD_SLOT_UNITS),
+        mo.ui.table(_f["chapters"], selection=None, label="Chapters", format_mapping=fmt.CHAPTER_UNITS),
     ])
     return
 
@@ -320,7 +342,7 @@ def render_run(event_id, media_url, render_btn, set_refresh, settings):
         _progress = bar_progress(_bar)
         _r = render_event(_cat, open_store(settings), settings, event_id, progress=_progress)
     set_refresh(lambda n: n + 1)
-    mo.vstack([mo.md(f"Master: `{_r.object_key}` ({_r.result.duration_s:.1f} s, {_r.ads} ads)"),
+    mo.vstack([mo.md(f"Master: `{_r.object_key}` ({fmt.duration(_r.result.duration_s)}, {_r.ads} ads)"),
                mo.Html(f'<video controls style="width:100%" src="{media_url}{_r.object_key}"></video>')
                if media_url else mo.md("")])
     return
@@ -332,13 +354,41 @@ def ad_products(event_id, get_refresh, settings):
     with Catalog(settings.catalog_path) as _cat:
         _products = products_repo.products_frame(_cat)
         _chosen = [p.id for p in products_repo.event_products(_cat, event_id)]
-    _options = {f"{r['title']} ({r['vendor'] or 'no vendor'})": r["id"] for r in _products.iter_rows(named=True)}
+    _options = {fmt.product_label(r["title"], r["vendor"], r["price"], r["currency"]): r["id"]
+                for r in _products.iter_rows(named=True)}
+    # full width: the label sits above the control instead of wrapping a word per line beside it
     product_pick = mo.ui.multiselect(options=_options, value=[k for k, v in _options.items() if v in _chosen],
-                                     label="Products in the ad breaks (cycled over the slots)")
+                                     label="Products in the ad breaks (cycled over the slots)", full_width=True)
     save_products = mo.ui.run_button(label="Save products")
     make_ads = mo.ui.run_button(label="Make ad previews")
-    mo.vstack([mo.md("## Ads"), mo.hstack([product_pick, save_products, make_ads], justify="start")])
+    mo.vstack([mo.md("## Ads"), product_pick, mo.hstack([save_products, make_ads], justify="start")])
     return make_ads, product_pick, save_products
+
+
+@app.cell
+def products_import_form():
+    products_csv = mo.ui.file(filetypes=[".csv"], max_size=MAX_UPLOAD_BYTES, label="Shopify product CSV")
+    import_products = mo.ui.run_button(label="Import products")
+    mo.vstack([mo.md("### Import sponsor products (a Shopify CSV; the imported ones become the event's products)"),
+               mo.hstack([products_csv, import_products], justify="start")])
+    return import_products, products_csv
+
+
+@app.cell
+def products_import_run(event_id, import_products, products_csv, set_refresh, settings):
+    mo.stop(not import_products.value)
+    mo.stop(not products_csv.value, mo.callout(mo.md("Choose a Shopify product CSV first."), kind="warn"))
+    _upload = products_csv.value[0]
+    with Catalog(settings.catalog_path) as _cat, mo.status.spinner(title=f"Importing {_upload.name}"):
+        try:
+            _report = import_products_upload(_cat, open_store(settings), settings, filename=_upload.name,
+                                             contents=_upload.contents, event_id=event_id)
+            _shown = mo.Html(import_summary_html(_report, filename=_upload.name))
+        except AnchorError as _e:
+            _shown = mo.callout(mo.md(html.escape(str(_e))), kind="danger")
+    set_refresh(lambda n: n + 1)
+    mo.output.replace(_shown)
+    return
 
 
 @app.cell
@@ -395,8 +445,9 @@ def reel_run(event_id, media_url, reel_btn, reel_len, reel_query, reel_vibe, set
     with Catalog(settings.catalog_path) as _cat, mo.status.spinner(title="Cutting the reel"):
         _r = make_reel(_cat, open_store(settings), settings, event_id, query=reel_query.value, vibe=reel_vibe.value,
                        duration_s=float(reel_len.value))
-    _moments = pl.DataFrame([m.__dict__ for m in _r.moments])
-    mo.vstack([mo.md(f"Reel `{_r.reel_id}`: {_r.duration_s:.1f} s"), mo.ui.table(_moments, selection=None),
+    _moments = pl.DataFrame([dict(m.__dict__, duration_s=m.duration_s) for m in _r.moments])
+    mo.vstack([mo.md(f"Reel `{_r.reel_id}`: {fmt.duration(_r.duration_s)}"),
+               mo.ui.table(_moments, selection=None, format_mapping=fmt.units_for(_moments, fmt.MOMENT_UNITS)),
                mo.Html(f'<video controls style="width:100%" src="{media_url}{_r.object_key}"></video>')
                if media_url else mo.md("")])
     return

@@ -1,5 +1,6 @@
-"""The ads stage's plain data: what a generator is asked for, what the render gets back, and
-the interface every generator backend (local, Veo) implements."""
+"""The ads stage's plain data: what a generator is asked for, what the render gets back, which
+products the ads cycle through (and which are left out, and why), and the interface every
+generator backend (local, Veo) implements."""
 
 from __future__ import annotations
 
@@ -27,6 +28,36 @@ class AdBreak:
     duration_s: float
     clip_path: str
     overlay_text: str = ""  # sponsor line drawn during the ad (drawn literally, never parsed)
+    object_key: str = ""  # the clip in the object store
+
+
+class AdsWarning(UserWarning):
+    """Something the ads had to leave out (a product without an image); said, never silent."""
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A selected sponsor product the ads cannot show, and why."""
+
+    product_id: str
+    title: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"sponsor product {self.title!r} ({self.product_id}) {self.reason}; it is left out of the ads"
+
+
+@dataclass(frozen=True)
+class AdRotation:
+    """The event's selected products in the order ads cycle through them (those with an image in
+    the store), and the selected ones left out."""
+
+    product_ids: tuple[str, ...]
+    left_out: tuple[LeftOut, ...] = ()
+
+    @property
+    def warnings(self) -> list[str]:
+        return [str(x) for x in self.left_out]
 
 
 class AdGenerator(Protocol):

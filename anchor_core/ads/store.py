@@ -20,6 +20,18 @@ def record_ad(cat: Catalog, *, event_id: str, timeline_id: str, slot_idx: int, p
     return ad_id
 
 
+def forget_ads(cat: Catalog, event_id: str, keep: set[str]) -> None:
+    """Drop the event's ad rows whose clip is not one of `keep` (those clips were deleted)."""
+    kept = sorted(keep)
+    with cat.transaction() as cur:
+        if kept:
+            marks = ", ".join("?" for _ in kept)
+            cur.execute(f"DELETE FROM ads WHERE event_id = ? AND (object_key IS NULL OR object_key NOT IN ({marks}))",
+                        [event_id, *kept])
+        else:
+            cur.execute("DELETE FROM ads WHERE event_id = ?", [event_id])
+
+
 def list_ads(cat: Catalog, event_id: str) -> pl.DataFrame:
     """The event's ad clips, newest first, with the product title (untrusted: escape it when shown)."""
     return cat.frame("SELECT a.slot_idx, p.title, a.object_key, a.prompt, a.backend FROM ads a LEFT JOIN products p"

@@ -85,8 +85,14 @@ def event_products(cat: Catalog, event_id: str) -> list[Product]:
     return [Product(*r) for r in rows]
 
 
+def list_products(cat: Catalog) -> list[Product]:
+    """Every product, by title (then id, so the order is stable)."""
+    with cat.cursor() as cur:
+        rows = cur.execute(f"SELECT {_COLS} FROM products ORDER BY title, id").fetchall()
+    return [Product(*r) for r in rows]
+
+
 def products_frame(cat: Catalog) -> pl.DataFrame:
-    return cat.frame(
-f"SELECT {_COLS} FROM products ORDER BY title")
+    return cat.frame(f"SELECT {_COLS} FROM products ORDER BY title")
 
 

@@ -23,6 +23,7 @@ from .parser import CommandParser
 COMMAND_MODULES: tuple[str, ...] = (
     "anchor_core.cli.events",
     "anchor_core.cli.ingest",
+    "anchor_core.cli.products",
     "anchor_core.cli.demo",
     "anchor_core.cli.sync",
     "anchor_core.cli.analyze",

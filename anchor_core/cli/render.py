@@ -45,8 +45,10 @@ def cmd_render(args: argparse.Namespace, ctx: Context) -> int:
     for name in r.unsynced:
         print(f"anchor: warning: {name} is not synced and was left out of the master; see `anchor sync {args.event}`",
               file=sys.stderr)
+    for note in r.warnings:
+        print(f"anchor: warning: {note}", file=sys.stderr)
     if args.json:
-        ctx.out(dict(summary, unsynced=list(r.unsynced)), True)
+        ctx.out(dict(summary, unsynced=list(r.unsynced), warnings=list(r.warnings)), True)
     else:
         print(f"{r.kind}: {r.path} ({r.result.duration_s:.1f} s, {r.ads} ad(s), "
               f"{summary['loudness_lufs']} LUFS)")

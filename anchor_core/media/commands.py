@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .filters import drawtext, num, path_value, write_text_file
+from .filters import TextMeasure, colour, drawtext, fit_text, num, path_value, write_text_file
 
 
 @dataclass(frozen=True)
@@ -77,10 +77,8 @@ def chunk_video_args(
             chain.append(
                 f"zoompan=z='{z}':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d=1:s={width}x{height}:fps={num(fps)}"
             )
-        if inp.overlay_text:
-            txt = write_text_file(scratch, f"overlay_{i}.txt", inp.overlay_text)
-            chain.append(drawtext(txt, fontfile=fontfile, size=max(18, height // 24), x="40", y="h-th-50",
-                                  color="white", box="black@0.55"))
+        if inp.overlay_text.strip():
+            chain.append(_sponsor_drawtext(inp.overlay_text, width, height, fontfile, Path(scratch) / f"overlay_{i}.txt"))
         chain.append("format=yuv420p")
         chain.append("tpad=stop_mode=clone:stop_duration=2")
         chain.append(f"trim=duration={num(inp.length_s)},setpts=PTS-STARTPTS[v{i}]")
@@ -103,6 +101,17 @@ def chunk_video_args(
     args += ["-r", num(fps), "-fps_mode", "cfr", "-frames:v", str(int(frames)), "-g", str(int(round(2 * fps)))]
     args += ["-threads", str(int(threads)), "-video_track_timescale", "90000", "-movflags", "+faststart", str(out)]
     return args
+
+
+def _sponsor_drawtext(text: str, width: int, height: int, fontfile: str | Path, path: Path) -> str:
+    """The sponsor line, shrunk (or cut with an ellipsis) to fit its box: measured in the font
+    that draws it, so a long vendor name never runs to the frame edge."""
+    line = sponsor_line(width, height)
+    fit = fit_text(text, TextMeasure(fontfile), width=line.text_width, height=line.box.h - 2 * line.pad,
+                   max_size=line.size, min_size=max(9, line.size * 2 // 3), max_lines=1)
+    txt = write_text_file(path.parent, path.name, fit.lines[0] if fit.lines else "")
+    return drawtext(txt, fontfile=fontfile, size=fit.size, x=str(line.text_x), y=str(line.text_y), color="white",
+                    box="black@0.55", box_border=line.pad)
 
 
 @dataclass(frozen=True)
@@ -224,30 +233,152 @@ def concat_list(paths: Sequence[str | Path]) -> str:
     return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class Box:
+    """A pixel rectangle (x, y of its top-left corner)."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @property
+    def right(self) -> int:
+        return self.x + self.w
+
+    @property
+    def bottom(self) -> int:
+        return self.y + self.h
+
+    def contains(self, other: Box) -> bool:
+        return self.x <= other.x and self.y <= other.y and other.right <= self.right and other.bottom <= self.bottom
+
+    def overlaps(self, other: Box) -> bool:
+        return self.x < other.right and other.x < self.right and self.y < other.bottom and other.y < self.bottom
+
+
+def _even(v: float) -> int:
+    return int(v) // 2 * 2
+
+
+@dataclass(frozen=True)
+class SponsorLine:
+    """Where the master draws an ad's sponsor line: `box` is the whole shaded box, the text
+    starts at (text_x, text_y) and may use `text_width`; `size` is the largest type."""
+
+    box: Box
+    size: int
+    pad: int
+
+    @property
+    def text_x(self) -> int:
+        return self.box.x + self.pad
+
+    @property
+    def text_y(self) -> int:
+        return self.box.y + self.pad
+
+    @property
+    def text_width(self) -> int:
+        return self.box.w - 2 * self.pad
+
+
+def sponsor_line(width: int, height: int) -> SponsorLine:
+    """Bottom left, at most as wide as the frame less its margins; product clips keep this band
+    free, so the line never covers the product or its panel."""
+    size = max(12, height // 24)
+    pad = max(4, size // 3)
+    mx, mb = max(8, min(40, round(width * 0.0625))), max(8, min(50, round(height * 0.14)))
+    box_h = 2 * pad + int(size * 1.17 + 1)
+    return SponsorLine(Box(mx, height - mb - box_h, width - 2 * mx, box_h), size, pad)
+
+
+@dataclass(frozen=True)
+class AdLayout:
+    """A product clip's layout: the product image inside `image` and the text panel at `panel`
+    never overlap, and both stay above the master's sponsor line. `title` and `price` are the
+    text areas in the panel's own coordinates (drawtext draws on the panel, so nothing can
+    spill out of it)."""
+
+    width: int
+    height: int
+    image: Box
+    panel: Box
+    title: Box
+    price: Box
+    title_sizes: tuple[int, int]  # largest, smallest
+    price_sizes: tuple[int, int]
+
+    def image_rect(self, img_w: int, img_h: int) -> Box:
+        """The product image scaled to fit `image` (aspect kept, centred, even numbers)."""
+        s = min(self.image.w / max(1, img_w), self.image.h / max(1, img_h))
+        w, h = max(2, _even(img_w * s)), max(2, _even(img_h * s))
+        return Box(self.image.x + _even((self.image.w - w) / 2), self.image.y + _even((self.image.h - h) / 2), w, h)
+
+
+def ad_layout(width: int, height: int) -> AdLayout:
+    """Image and panel side by side (landscape: panel left, image right) or image above panel
+    (portrait), in the area above the sponsor line."""
+    m = max(4, _even(min(width, height) * 0.05))
+    top, bottom = m, sponsor_line(width, height).box.y - m // 2
+    area_h = bottom - top
+    if width >= height:
+        col = _even((width - 3 * m) / 2)
+        panel_h = _even(area_h * 0.62)
+        panel = Box(m, top + _even((area_h - panel_h) / 2), col, panel_h)
+        image = Box(width - m - col, top, col, area_h)
+    else:
+        image_h = _even(area_h * 0.58)
+        image = Box(m, top, width - 2 * m, image_h)
+        panel = Box(m, top + image_h + m, width - 2 * m, area_h - image_h - m)
+    pad = max(4, _even(min(panel.w, panel.h) * 0.07))
+    inner_h = panel.h - 2 * pad
+    title_h = _even(inner_h * 0.6)
+    title = Box(pad, pad, panel.w - 2 * pad, title_h)
+    price = Box(pad, pad + title_h + pad // 2, panel.w - 2 * pad, inner_h - title_h - pad // 2)
+    short = min(width, height)  # type sizes from the short side, so portrait type is not huge
+    smallest = max(9, short // 30)  # below this a title is cut with an ellipsis rather than shrunk
+    return AdLayout(width, height, image, panel, title, price,
+                    (max(smallest, short // 14), smallest), (max(smallest, short // 12), smallest))
+
+
+@dataclass(frozen=True)
+class PanelText:
+    """One line drawn on the panel: its text file (ours), size and top-left in panel pixels."""
+
+    textfile: str | Path
+    size: int
+    x: int
+    y: int
+
+
 def still_clip_args(
-    image: str | Path, out: str | Path, *, width: int, height: int, fps: float, duration_s: float,
-    fontfile: str | Path, title_file: str | Path, price_file: str | Path, bar_colour: str, grade: tuple[float, float, float],
-    zoom_to: float = 1.12, title_lines: int = 1, title_chars: int = 20,
+    image: str | Path, out: str | Path, *, layout: AdLayout, image_size: tuple[int, int], fps: float,
+    duration_s: float, fontfile: str | Path, lines: Sequence[PanelText], bar_colour: str,
+    grade: tuple[float, float, float], zoom_to: float = 1.08, border: int = 2,
 ) -> list[str]:
-    """A product clip: slow Ken Burns over the image on a blurred fill, title and price set in
-    type on a bar in the image's own colour, then a gentle grade toward the scene."""
+    """A product clip: the image, whole and untouched, beside a panel in the image's own colour
+    carrying title and price, over a slowly zooming blurred fill; then a gentle grade toward the
+    scene. The text is drawn on the panel's own picture, so it cannot land outside it."""
+    width, height = layout.width, layout.height
     frames = int(round(duration_s * fps))
-    big_w, big_h = width * 2, height * 2
+    rect = layout.image_rect(*image_size)
+    p = layout.panel
     r, g, b = grade
+    text = "".join(
+        "," + drawtext(ln.textfile, fontfile=fontfile, size=ln.size, x=str(int(ln.x)), y=str(int(ln.y)),
+                       color="white", borderw=border)
+        for ln in lines
+    )
     graph = [
-        f"[0:v]scale={big_w}:{big_h}:force_original_aspect_ratio=increase,crop={big_w}:{big_h},boxblur=30:3,"
-        f"eq=brightness=-0.12[bg]",
-        f"[0:v]scale=-2:{int(big_h * 0.8)}[fg]",
-        f"[bg][fg]overlay=(W-w)/2+W/6:(H-h)/2,setsar=1,"
-        f"zoompan=z='1+{num(zoom_to - 1)}*on/{frames}':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)'"
-        f":d={frames}:s={width}x{height}:fps={num(fps)},"
-        f"drawbox=x=0:y=ih*0.62:w=iw*0.55:h=ih*0.26:color={bar_colour}@0.85:t=fill,"
-        + drawtext(title_file, fontfile=fontfile, size=_title_size(width, height, title_lines, title_chars),
-                   x="w*0.03", y="h*0.64", color="white", borderw=2)
-        + ","
-        + drawtext(price_file, fontfile=fontfile, size=max(18, height // 12), x="w*0.03", y="h*0.78",
-                   color="white", borderw=2)
-        + f",colorchannelmixer=rr={num(r, 4)}:gg={num(g, 4)}:bb={num(b, 4)},"
+        f"[0:v]scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},boxblur=20:2,"
+        f"eq=brightness=-0.12,setsar=1,zoompan=z='1+{num(zoom_to - 1)}*on/{max(1, frames)}'"
+        f":x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d=1:s={width}x{height}:fps={num(fps)}[bg]",
+        f"[0:v]scale={rect.w}:{rect.h},setsar=1[fg]",
+        f"color=c={colour(bar_colour + '@0.85')}:s={p.w}x{p.h}:r={num(fps)},format=rgba{text}[panel]",
+        f"[bg][fg]overlay={rect.x}:{rect.y}[base]",
+        f"[base][panel]overlay={p.x}:{p.y}:shortest=1,"
+        f"colorchannelmixer=rr={num(r, 4)}:gg={num(g, 4)}:bb={num(b, 4)},"
         f"fade=t=in:d=0.4,fade=t=out:st={num(duration_s - 0.4)}:d=0.4,format=yuv420p[v]",
     ]
     return ["-loop", "1", "-framerate", num(fps), "-t", num(duration_s + 0.5), "-i", str(image),
@@ -256,16 +387,14 @@ def still_clip_args(
             "-movflags", "+faststart", str(out)]
 
 
-def _title_size(width: int, height: int, lines: int, chars: int) -> int:
-    """Largest type that fits the bar: about 0.6 em per character, bar 52 % wide, 12 % tall."""
-    by_width = 0.52 * width / (0.6 * max(chars, 1))
-    by_height = 0.12 * height / max(lines, 1) / 1.25
-    return max(12, int(min(height / 16, by_width, by_height)))
-
-
 __all__ = [
+    "AdLayout",
     "AudioInput",
+    "Box",
+    "PanelText",
+    "SponsorLine",
     "VideoInput",
+    "ad_layout",
     "chunk_video_args",
     "concat_list",
     "concat_mux_args",
@@ -273,6 +402,7 @@ __all__ = [
     "loudness_apply_args",
     "loudness_measure_args",
     "path_value",
+    "sponsor_line",
     "still_clip_args",
 ]
 

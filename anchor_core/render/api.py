@@ -44,25 +44,27 @@ class EventRender:
     audio_master: str
     unsynced: tuple[str, ...] = ()  # names of the angles left out (never seen or heard)
     kind: str = "master"  # or "preview": the stored master was left as it was
+    warnings: tuple[str, ...] = ()  # e.g. sponsors the ads had to leave out, and why
 
 
 def preview_ads(cat: Catalog, store: ObjectStore, settings: Settings, event_id: str, *,
-                fmt: OutputFormat | None = None) -> int:
+                fmt: OutputFormat | None = None, warn: Callable[[str], None] | None = None) -> int:
     """Make (or reuse) the product clip of every ad slot of the latest timeline without rendering
     the master, so a producer can watch them and change the products first. Returns the count."""
     tl = load_latest_timeline(cat, event_id)
     angles = load_angles(cat, event_id)
-    return len(make_ad_breaks(cat, store, settings, event_id, tl, angles.by_id(), fmt or OutputFormat()))
+    return len(make_ad_breaks(cat, store, settings, event_id, tl, angles.by_id(), fmt or OutputFormat(), warn=warn))
 
 
 def master_inputs(cat: Catalog, store: ObjectStore, settings: Settings, event_id: str, tl: Timeline,
-                  fmt: OutputFormat, *, with_ads: bool = True, angles: EventAngles | None = None) -> MasterInputs:
+                  fmt: OutputFormat, *, with_ads: bool = True, angles: EventAngles | None = None,
+                  warn: Callable[[str], None] | None = None) -> MasterInputs:
     """The timeline, the synced angles and their files, the ads, the music and its levels."""
     angles = angles or load_angles(cat, event_id)
     synced = {a.video_id: a for a in angles.synced}
     feats = event_features(cat, angles.synced)
     master_id = audio_master_for(tl.audio_master, angles.synced, lambda: feats.frame, tl.duration_s)
-    ads: list[AdBreak] = make_ad_breaks(cat, store, settings, event_id, tl, synced, fmt) if with_ads else []
+    ads: list[AdBreak] = make_ad_breaks(cat, store, settings, event_id, tl, synced, fmt, warn=warn) if with_ads else []
     music = event_music(cat, event_id)
     music_path = str(store.path_for(music.object_key)) if music else None
     return MasterInputs(
@@ -81,7 +83,9 @@ def render_event(
     event = events_repo.get_event(cat, event_id)
     tl = load_latest_timeline(cat, event_id)
     angles = load_angles(cat, event_id)
-    inputs = master_inputs(cat, store, settings, event_id, tl, fmt, with_ads=with_ads, angles=angles)
+    notes: list[str] = []
+    inputs = master_inputs(cat, store, settings, event_id, tl, fmt, with_ads=with_ads, angles=angles,
+                           warn=notes.append)
     unsynced = tuple(a.label for a in angles.unsynced)
     kind = "preview" if out is not None or not with_ads else "master"
     key = None if out is not None else output_key(event_id, f"{kind}.mp4")
@@ -114,7 +118,7 @@ def render_event(
     render_id = record_render(cat, event_id=event_id, timeline_id=tl.timeline_id, kind=kind, object_key=key,
                               duration_s=result.duration_s, meta=meta)
     return EventRender(render_id, key or "", path, result, len(inputs.ads), inputs.audio_master_id or "",
-                       unsynced, kind)
+                       unsynced, kind, tuple(notes))
 
 
 def publish_file(src: Path, dest: Path) -> Path:
