@@ -110,11 +110,16 @@ def test_chapters_read_back_from_the_mp4(rendered):
         assert title in titles
 
 
-def test_integrated_loudness_is_within_one_lu_of_the_target(rendered):
+def test_integrated_loudness_is_within_one_lu_of_the_target_and_true_peak_under_minus_one(rendered):
     proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", rendered["render"].path, "-map", "0:a",
-                           "-af", "ebur128=framelog=quiet", "-f", "null", "-"], capture_output=True, text=True)
+                           "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"], capture_output=True, text=True)
     integrated = float(re.findall(r"I:\s+(-?[\d.]+) LUFS", proc.stderr)[-1])
+    peak = float(re.findall(r"True peak:\s+Peak:\s+(-?[\d.]+) dBFS", proc.stderr)[-1])
     assert abs(integrated - FMT.loudness_lufs) <= 1.0
+    assert peak <= -1.0  # streaming delivery: true peak at most -1 dBTP, as ffmpeg measures it
+    # the render reports what it measured on its output, not its target
+    reported = rendered["render"].result.loudness
+    assert abs(float(reported["output_i"]) - integrated) <= 0.2 and abs(float(reported["true_peak_dbtp"]) - peak) <= 0.2
 
 
 def test_event_audio_is_muted_during_the_ad(rendered):
@@ -176,3 +181,14 @@ def test_ad_previews_reuse_the_rendered_clips_and_follow_a_product_change(render
         products_repo.select_for_event(cat, demo.event_id, chosen)
         with cat.transaction() as cur:  # leave the shared fixture as it was
             cur.execute(f"DELETE FROM ads WHERE object_key NOT IN ({', '.join('?' for _ in before)})", list(before))
+
+
+def test_the_loudness_correction_never_pushes_the_true_peak_over_the_ceiling():
+    from anchor_core.render.master import MAX_TRUE_PEAK_DBTP, loudness_correction
+
+    assert loudness_correction((-16.1, -3.0), -16.0) == 0.0  # close enough
+    assert loudness_correction((-16.7, -8.5), -16.0) == pytest.approx(0.7)  # quieter than the target: up
+    assert loudness_correction((-16.0, 0.2), -16.0) == pytest.approx(MAX_TRUE_PEAK_DBTP - 0.3 - 0.2)  # peak over: down
+    step = loudness_correction((-18.0, -1.5), -16.0)  # louder would clip: only as far as the ceiling allows
+    assert -1.5 + step <= MAX_TRUE_PEAK_DBTP
+    assert loudness_correction((None, None), -16.0) == 0.0  # silence stays silence

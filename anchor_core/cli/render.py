@@ -41,7 +41,8 @@ def cmd_render(args: argparse.Namespace, ctx: Context) -> int:
                      progress=ctx.progress("render"), with_ads=not args.no_ads)
     summary = {"render_id": r.render_id, "kind": r.kind, "object_key": r.object_key or None, "path": r.path,
                "duration_s": r.result.duration_s, "chunks": r.result.chunks, "ads": r.ads,
-               "audio_master": r.audio_master, "loudness_lufs": r.result.loudness.get("output_i")}
+               "audio_master": r.audio_master, "loudness_lufs": r.result.loudness.get("output_i"),
+               "true_peak_dbtp": r.result.loudness.get("true_peak_dbtp")}
     for name in r.unsynced:
         print(f"anchor: warning: {name} is not synced and was left out of the master; see `anchor sync {args.event}`",
               file=sys.stderr)
@@ -51,5 +52,5 @@ def cmd_render(args: argparse.Namespace, ctx: Context) -> int:
         ctx.out(dict(summary, unsynced=list(r.unsynced), warnings=list(r.warnings)), True)
     else:
         print(f"{r.kind}: {r.path} ({r.result.duration_s:.1f} s, {r.ads} ad(s), "
-              f"{summary['loudness_lufs']} LUFS)")
+              f"measured {summary['loudness_lufs']} LUFS, true peak {summary['true_peak_dbtp']} dBTP)")
     return 0

@@ -195,19 +195,30 @@ def loudness_measure_args(inputs: list[str], graph: list[str], mix: str) -> list
     return ["-nostats", *inputs, "-filter_complex", ";".join(g), "-map", "[out]", "-f", "null", "-"]
 
 
+TRUE_PEAK_OVERSAMPLE = 4  # the limiter works at 4x the rate, where inter-sample peaks show
+
+
 def loudness_apply_args(
     inputs: list[str], graph: list[str], mix: str, gain_db: float, out: str | Path, *,
-    duration_s: float, rate: int = 48000, ceiling_db: float = -1.5,
+    duration_s: float, rate: int = 48000, ceiling_db: float = -2.0,
 ) -> list[str]:
     """Apply the measured correction as one linear gain (keeps the dynamics), with a limiter
-    holding peaks under the ceiling."""
+    holding the true peak under the ceiling: it runs oversampled, so inter-sample peaks (what
+    a DAC and a lossy encoder make of the signal) are held too, not only the samples."""
     limit = 10 ** (ceiling_db / 20)
     g = graph + [
-        f"[{mix}]volume={num(gain_db, 3)}dB,alimiter=limit={num(limit, 4)}:level=false:attack=5:release=50,"
+        f"[{mix}]volume={num(gain_db, 3)}dB,aresample={rate * TRUE_PEAK_OVERSAMPLE},"
+        f"alimiter=limit={num(limit, 4)}:level=false:attack=2:release=50,"
         f"aresample={rate},atrim=duration={num(duration_s)}[out]"
     ]
     return [*inputs, "-filter_complex", ";".join(g), "-map", "[out]", "-c:a", "aac", "-b:a", "192k",
             "-ar", str(rate), str(out)]
+
+
+def file_loudness_args(path: str | Path) -> list[str]:
+    """EBU R128 integrated loudness and true peak of a file's first audio track, as delivered."""
+    return ["-nostats", "-i", str(path), "-map", "0:a:0", "-af", "ebur128=peak=true:framelog=quiet",
+            "-f", "null", "-"]
 
 
 def concat_mux_args(list_file: str | Path, audio: str | Path | None, metadata: str | Path | None,

@@ -25,6 +25,7 @@ from ..media.commands import (
     concat_list,
     concat_mux_args,
     event_audio_graph,
+    file_loudness_args,
     loudness_apply_args,
     loudness_measure_args,
 )
@@ -211,10 +212,53 @@ def _render_audio(inputs: MasterInputs, fmt: OutputFormat, work: Path,
     # Silence stays silence: no gain when there is nothing to measure.
     gain = 0.0 if integrated is None else max(-30.0, min(30.0, fmt.loudness_lufs - integrated))
     out = work / "audio.m4a"
-    run_ffmpeg(loudness_apply_args(args, graph, mix, gain, out, duration_s=inputs.duration_s, rate=fmt.audio_rate),
-               path=out, what="mixing the audio failed", ffmpeg=ffmpeg)
+    measured: tuple[float | None, float | None] = (None, None)
+    for _ in range(3):  # measure what was delivered, then correct: the limiter and the encoder move both
+        run_ffmpeg(loudness_apply_args(args, graph, mix, gain, out, duration_s=inputs.duration_s, rate=fmt.audio_rate),
+                   path=out, what="mixing the audio failed", ffmpeg=ffmpeg)
+        measured = file_loudness(out, ffmpeg)
+        step = loudness_correction(measured, fmt.loudness_lufs)
+        if step == 0.0:
+            break
+        gain += step
+    out_i, out_tp = measured
     return out, {"input_i": f"{integrated:.2f}" if integrated is not None else "-inf", "gain_db": f"{gain:.2f}",
-                 "output_i": f"{fmt.loudness_lufs:.2f}"}
+                 "target_i": f"{fmt.loudness_lufs:.2f}",
+                 "output_i": f"{out_i:.2f}" if out_i is not None else "-inf",
+                 "true_peak_dbtp": f"{out_tp:.2f}" if out_tp is not None else "-inf"}
+
+
+def loudness_correction(measured: tuple[float | None, float | None], target_lufs: float, *,
+                        tolerance_lu: float = 0.3) -> float:
+    """The gain step (dB) that brings a delivered mix to the target without a true peak over
+    the ceiling; 0 when it is close enough, silent, or only the peak could be fixed by more."""
+    out_i, peak = measured
+    if out_i is None:
+        return 0.0
+    step = target_lufs - out_i
+    if peak is not None:
+        step = min(step, MAX_TRUE_PEAK_DBTP - 0.3 - peak) if peak + step > MAX_TRUE_PEAK_DBTP else step
+    if abs(step) <= tolerance_lu and (peak is None or peak <= MAX_TRUE_PEAK_DBTP):
+        return 0.0
+    return max(-30.0, min(30.0, step))
+
+
+def file_loudness(path: Path, ffmpeg: str | None) -> tuple[float | None, float | None]:
+    """(integrated LUFS, true peak dBTP) of a file as delivered; None for silence."""
+    proc = run_ffmpeg(file_loudness_args(path), path=path, what="measuring the output loudness failed", ffmpeg=ffmpeg)
+    text = proc.stderr.decode("utf-8", "replace")
+    return integrated_loudness(text), true_peak(text)
+
+
+def true_peak(stderr: str) -> float | None:
+    """The true peak from ebur128's summary (with peak=true), None for digital silence."""
+    found = re.findall(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS", stderr)
+    if not found or found[-1] == "-inf":
+        return None
+    return float(found[-1])
+
+
+MAX_TRUE_PEAK_DBTP = -1.0  # streaming delivery (YouTube, Spotify, EBU R128 s1)
 
 
 def integrated_loudness(stderr: str) -> float | None:
