@@ -192,3 +192,24 @@ def test_the_loudness_correction_never_pushes_the_true_peak_over_the_ceiling():
     step = loudness_correction((-18.0, -1.5), -16.0)  # louder would clip: only as far as the ceiling allows
     assert -1.5 + step <= MAX_TRUE_PEAK_DBTP
     assert loudness_correction((None, None), -16.0) == 0.0  # silence stays silence
+
+
+def test_master_sound_lines_up_with_its_source_within_one_millisecond(rendered):
+    """Cross-correlate the master's sound with the audio master's own recording at points across
+    the event: the mix, the limiter and the encoder add no delay (the limiter's look-ahead did)."""
+    from anchor_core.sync import load_angles
+
+    sr = 48000
+    angles = load_angles(rendered["cat"], rendered["demo"].event_id).by_id()
+    a = angles[rendered["render"].audio_master]
+    src = decode_audio(str(rendered["store"].path_for(a.object_key)), sr)
+    out = decode_audio(rendered["render"].path, sr)
+    lags = []
+    for t in (10.0, 40.0, 75.0, 110.0):  # away from the ad break (its sound is the ad's)
+        seg = out[int(t * sr):int((t + 0.5) * sr)]
+        s0 = int(round(a.source_time(t) * sr))
+        pad = int(0.03 * sr)
+        ref = src[s0 - pad:s0 + len(seg) + pad]
+        corr = np.correlate(ref, seg, "valid")
+        lags.append((int(np.argmax(corr)) - pad) / sr * 1000.0)
+    assert max(abs(x) for x in lags) <= 1.0, lags

@@ -204,11 +204,13 @@ def loudness_apply_args(
 ) -> list[str]:
     """Apply the measured correction as one linear gain (keeps the dynamics), with a limiter
     holding the true peak under the ceiling: it runs oversampled, so inter-sample peaks (what
-    a DAC and a lossy encoder make of the signal) are held too, not only the samples."""
+    a DAC and a lossy encoder make of the signal) are held too, not only the samples. The
+    limiter's look-ahead (its attack) would delay the sound against the picture by that much:
+    `latency=1` gives the delay back (this was the master's constant 5 ms A/V offset)."""
     limit = 10 ** (ceiling_db / 20)
     g = graph + [
         f"[{mix}]volume={num(gain_db, 3)}dB,aresample={rate * TRUE_PEAK_OVERSAMPLE},"
-        f"alimiter=limit={num(limit, 4)}:level=false:attack=2:release=50,"
+        f"alimiter=limit={num(limit, 4)}:level=false:attack=2:release=50:latency=1,"
         f"aresample={rate},atrim=duration={num(duration_s)}[out]"
     ]
     return [*inputs, "-filter_complex", ";".join(g), "-map", "[out]", "-c:a", "aac", "-b:a", "192k",
