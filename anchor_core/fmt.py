@@ -12,7 +12,7 @@ and for `table_for_display`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -200,3 +200,29 @@ OUTPUT_UNITS: dict[str, Formatter] = {"duration_s": duration}
 def units_for(frame: pl.DataFrame, units: Mapping[str, Formatter]) -> dict[str, Formatter]:
     """The part of a column map that applies to this frame (e.g. for marimo's `format_mapping`)."""
     return {c: f for c, f in units.items() if c in frame.columns}
+
+
+ALARM_STYLE = {"color": "#b00020", "fontWeight": "600"}
+
+
+def alarm_rows(statuses: Sequence[str | None], *, ok: tuple[str, ...] = ("synced",)) -> set[str]:
+    """Row ids (as tables number them) whose status is not one of `ok`."""
+    return {str(i) for i, s in enumerate(statuses) if s not in ok}
+
+
+def alarm_style(bad_rows: set[str], *, bad_values: tuple[str, ...] = ("unsynced",)) -> Callable[[str, str, Any],
+                                                                                              dict[str, str]]:
+    """A table `style_cell`: the rows (and any cell) that need the producer's attention in red."""
+    def style(row_id: str, _column: str, value: Any) -> dict[str, str]:
+        return dict(ALARM_STYLE) if str(row_id) in bad_rows or value in bad_values else {}
+    return style
+
+
+def unsynced_note(rows: Sequence[Mapping[str, Any]]) -> str | None:
+    """One line per angle that sync left out, with its reason, or None when all took part."""
+    lines = [f"- **{r.get('angle_type')} {r.get('video_id')}**: {r.get('sync_reason') or 'not placed on the event clock'}"
+             for r in rows if r.get("sync_status") == "unsynced"]
+    if not lines:
+        return None
+    return ("These angles are not synced, so they are left out of the edit, the sound and the reels:\n"
+            + "\n".join(lines))

@@ -174,8 +174,11 @@ def sync_view(event_id, get_refresh, settings):
                 _rows.select("video_id", "angle_type", "is_reference").iter_rows() if _v in _stored]
     _note = ("Not synced yet: press **Sync angles**." if _rows["sync_status"].null_count() == _rows.height
              else sync_plot_note(_details))
-    mo.vstack([mo.ui.table(_rows, selection=None, label="Sync per angle",
-                           format_mapping=fmt.units_for(_rows, fmt.SYNC_UNITS)),
+    _left_out = fmt.unsynced_note(_rows.to_dicts())
+    mo.vstack([mo.callout(mo.md(_left_out), kind="danger") if _left_out else mo.md(""),
+               mo.ui.table(_rows, selection=None, label="Sync per angle",
+                           format_mapping=fmt.units_for(_rows, fmt.SYNC_UNITS),
+                           style_cell=fmt.alarm_style(fmt.alarm_rows(_rows["sync_status"].to_list()))),
                mo.md(_note) if _note else sync_figure(_details)])
     return
 

@@ -84,3 +84,16 @@ def test_table_for_display_ignores_units_and_names_for_absent_columns():
     assert out.to_dicts() == [{"duration_s": "1:02.5"}]
     assert fmt.table_for_display(pl.DataFrame()).height == 0
     assert fmt.units_for(frame, fmt.SYNC_UNITS) == {}
+
+
+def test_unsynced_angles_are_named_with_their_reason_and_styled_red():
+    rows = [{"video_id": "vid_a", "angle_type": "wide", "sync_status": "synced", "sync_reason": ""},
+            {"video_id": "vid_b", "angle_type": "crowd", "sync_status": "unsynced",
+             "sync_reason": "no overlap found: the best match is at noise level"}]
+    note = fmt.unsynced_note(rows)
+    assert note and "crowd vid_b" in note and "noise level" in note and "vid_a" not in note
+    assert fmt.unsynced_note(rows[:1]) is None
+    style = fmt.alarm_style(fmt.alarm_rows([r["sync_status"] for r in rows]))
+    assert style("1", "video_id", "vid_b")["color"] == fmt.ALARM_STYLE["color"]
+    assert style("0", "video_id", "vid_a") == {}
+    assert style("0", "sync_status", "unsynced")  # a cell that says so is red wherever it sits
