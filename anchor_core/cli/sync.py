@@ -1,4 +1,4 @@
-"""`anchor sync EVENT` and `anchor sync FILE FILE... [--json]` (first file is the reference)."""
+"""`anchor sync EVENT [--reference VIDEO]` and `anchor sync FILE FILE... [--reference FILE|auto]`."""
 
 from __future__ import annotations
 
@@ -13,36 +13,52 @@ from .context import Context
 def register(sub: Any) -> None:
     p = sub.add_parser("sync", help="sync angles by their sound: offsets, clock drift, confidence")
     p.add_argument("targets", nargs="+", metavar="EVENT|FILE",
-                   help="an event id, or two or more files (the first is the reference)")
-    p.add_argument("--reference", help="with an event: the video id to use as the reference")
+                   help="an event id, or two or more files (the first is the reference unless --reference)")
+    p.add_argument("--reference", metavar="VIDEO",
+                   help="the clock: with an event, a video id or an ingested file name (default: chosen "
+                        "by measurement, an angle with real sound that overlaps the most others); with "
+                        "files, one of them, or 'auto'")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sync)
 
 
 def cmd_sync(args: argparse.Namespace, ctx: Context) -> int:
     from ..executor import make_executor
-    from ..sync import sync_event, sync_files
+    from ..sync import resolve_reference, sync_event, sync_files
 
+    files = len(args.targets) >= 2 and all(Path(t).is_file() for t in args.targets)
+    if not files and len(args.targets) != 1:
+        missing = [t for t in args.targets if not Path(t).is_file()]
+        raise ValidationError(f"not files: {', '.join(missing)}; give one event id or two or more files")
+    ref: int | None = 0
+    if files and args.reference is not None:
+        ref = None if args.reference == "auto" else resolve_reference(
+            [(t, Path(t).name) for t in args.targets], args.reference, what="the files given")
     executor = make_executor(ctx.settings, max_workers=2)
     try:
-        if all(Path(t).is_file() for t in args.targets) and len(args.targets) >= 2:
-            results = sync_files(args.targets, 0, executor=executor, progress=ctx.progress("sync"),
+        if files:
+            results = sync_files(args.targets, ref, executor=executor, progress=ctx.progress("sync"),
                                  ffmpeg=ctx.settings.ffmpeg)
             rows = [r.public() for r in results]
-        elif len(args.targets) == 1:
+        else:
             pairs = sync_event(ctx.catalog(), ctx.store(), args.targets[0], reference_video_id=args.reference,
                                executor=executor, progress=ctx.progress("sync"), ffmpeg=ctx.settings.ffmpeg)
             rows = [dict(r.public(), video_id=vid) for vid, r in pairs]
-        else:
-            missing = [t for t in args.targets if not Path(t).is_file()]
-            raise ValidationError(f"not files: {', '.join(missing)}; give one event id or two or more files")
     finally:
         executor.shutdown()
     if args.json:
         ctx.out(rows, True)
-    else:
-        for r in rows:
-            line = f"{Path(r['file']).name:32s} {r['status']:9s} offset {r['offset_s']:+.4f} s, drift " \
-                   f"{r['drift_ppm']:+.1f} ppm, confidence {r['confidence']:.2f}"
-            print(line + (f"  ({r['reason']})" if r.get("reason") else ""))
+        return 0
+    for r in rows:
+        if r["reference"]:
+            print(f"{Path(r['file']).name:32s} reference (the clock)"
+                  + (f"  ({r['reference_note']})" if r.get("reference_note") else ""))
+            continue
+        sigma = f" ± {r['drift_sigma_ppm']:.1f}" if r.get("drift_sigma_ppm") and r["drift_ppm"] else ""
+        line = f"{Path(r['file']).name:32s} {r['status']:9s} offset {r['offset_s']:+.4f} s, drift " \
+               f"{r['drift_ppm']:+.1f}{sigma} ppm, confidence {r['confidence']:.2f}"
+        if r.get("offset_doubt_ms"):
+            line += f" (offset ± {r['offset_doubt_ms'] / 2:.0f} ms: the room blurs the direct sound)"
+        note = r.get("reason") or r.get("drift_note")
+        print(line + (f"  ({note})" if note else ""))
     return 0

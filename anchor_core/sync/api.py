@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Executor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,8 @@ from ..media import decode_audio, probe
 from ..store import ObjectStore
 from .model import EventAngles, SyncResult
 from .pair import FINE_RATE, PairResult, Prepared, align_pair, prepare
+from .reference import activity, best_connected, can_anchor, reference_issue
+from .reference import overlaps as reference_overlaps
 from .solve import Edge, solve_offsets
 from .store import load_event_angles, save_sync
 
@@ -83,10 +86,12 @@ def sync_prepared(names: list[str], prepared: list[Prepared | None], reasons: li
         if not progress_made:
             break
     offset, drift, placed = solve_offsets(n, reference, edges)
+    sigma, note = _drift_uncertainty(names, reference, edges, pairs)
     out = []
     for i, nm in enumerate(names):
         if i == reference:
-            out.append(SyncResult(nm, 0.0, 0.0, 1.0, "synced", method="reference", reference=True))
+            out.append(SyncResult(nm, 0.0, 0.0, 1.0, "synced", method="reference", reference=True,
+                                  drift_sigma_ppm=0.0))
             continue
         direct = pairs.get((reference, i))
         if placed[i]:
@@ -97,7 +102,8 @@ def sync_prepared(names: list[str], prepared: list[Prepared | None], reasons: li
                 (pairs[(e.a, i)] for e in via if (e.a, i) in pairs), None)
             method = (best.method if best else "") + (" (placed through another angle)" if chained else "")
             out.append(SyncResult(nm, float(offset[i]), float(drift[i]), float(conf), "synced", method=method,
-                                  detail=best.detail if best else {}))
+                                  detail=best.detail if best else {}, drift_sigma_ppm=sigma.get(i),
+                                  drift_note=note.get(i, "")))
         else:
             why = reasons[i] or (direct.reason if direct else "") or "it overlaps no other recording"
             if prepared[i] is not None and not why.startswith("no overlap"):
@@ -107,40 +113,151 @@ def sync_prepared(names: list[str], prepared: list[Prepared | None], reasons: li
     return out
 
 
-def sync_files(paths: list[str], reference: int | None = 0, *, executor: Executor | None = None,
-               progress: Progress | None = None, ffmpeg: str | None = None) -> list[SyncResult]:
-    """Sync files; the reference is the first file, or the longest when reference is None."""
+def _drift_uncertainty(names: list[str], reference: int, edges: list[Edge],
+                       pairs: dict[tuple[int, int], PairResult]) -> tuple[dict[int, float | None], dict[int, str]]:
+    """Each placed angle's drift standard error and note, along the edge that placed it (a
+    chain adds its links' variances; one unmeasurable link makes the chain's drift unmeasured)."""
+    sigma: dict[int, float | None] = {reference: 0.0}
+    note: dict[int, str] = {reference: ""}
+    for e in edges:  # in the order they placed their angle
+        if e.b in sigma or e.a not in sigma:
+            continue
+        pr = pairs.get((e.a, e.b))
+        s_ab = pr.drift_sigma_ppm if pr else None
+        s_a = sigma[e.a]
+        sigma[e.b] = None if s_ab is None or s_a is None else float(np.hypot(s_a, s_ab))
+        own = pr.drift_note if pr else ""
+        note[e.b] = own or (f"through {Path(names[e.a]).name}: {note[e.a]}" if note[e.a] else "")
+    return sigma, note
+
+
+def sync_auto(names: list[str], prepared: list[Prepared | None], reasons: list[str],
+              progress: Progress | None = None) -> list[SyncResult]:
+    """Sync with the reference chosen by measurement: among the recordings with real sound (not
+    silent, not near-silent, sound in most seconds), the one that overlaps the most others for
+    the longest. A first alignment from the longest such recording places everything it can
+    reach; recordings it cannot reach get their own round (another group may be larger); the
+    best-connected member of the largest group is then the clock. Recordings without sound are
+    never the reference."""
+    n = len(names)
+    issues = [reference_issue(p, reasons[i]) for i, p in enumerate(prepared)]
+    pool = [i for i in range(n) if issues[i] is None] or [i for i in range(n) if can_anchor(prepared[i])]
+    if not pool:
+        if n == 1:  # a lone recording is its own clock, sound or not
+            return sync_prepared(names, prepared, reasons, 0, progress)
+        why = "; ".join(f"{Path(nm).name}: {issues[i]}" for i, nm in enumerate(names))
+        return [SyncResult(nm, 0.0, 0.0, 0.0, "unsynced", f"no angle has sound to sync against ({why})")
+                for nm in names]
+    duration = [p.duration_s if p is not None else 0.0 for p in prepared]
+    rounds: list[tuple[int, list[SyncResult], set[int]]] = []
+    left, unplaced = set(pool), set(range(n))
+    while left:
+        r = max(left, key=lambda i: (duration[i], -i))
+        masked = [p if i in unplaced else None for i, p in enumerate(prepared)]
+        res = sync_prepared(names, masked, reasons, r, progress)
+        group = {i for i, x in enumerate(res) if x.status == "synced"}
+        rounds.append((r, res, group))
+        left -= group | {r}
+        unplaced -= group
+    starts_ends = [_spans(res, duration) for _, res, _ in rounds]
+    scores = [(len(g), float(reference_overlaps(*se)[sorted(g)][:, sorted(g)].sum()) / 2)
+              for (_, _, g), se in zip(rounds, starts_ends, strict=True)]
+    k = max(range(len(rounds)), key=lambda j: (scores[j][0], scores[j][1], -j))
+    first, res, group = rounds[k]
+    start, end = starts_ends[k]
+    pick, count, total = best_connected(start, end, [i for i in pool if i in group])
+    if k != 0 or pick != first:
+        res = sync_prepared(names, prepared, reasons, pick, progress)
+    act = activity(prepared[pick].fine, rate_hz=prepared[pick].rate)  # type: ignore[union-attr]
+    passed = [f"{Path(names[i]).name} ({issues[i]})" for i in range(n) if issues[i] is not None]
+    why = (f"chosen automatically: sound in {act.share:.0%} of its seconds, overlaps {count} other"
+           f"{'s' if count != 1 else ''} for {total:.0f} s in all"
+           + (f"; not eligible: {', '.join(passed)}" if passed else ""))
+    ref_result = res[pick]
+    res[pick] = replace(ref_result, method="reference (automatic)", detail={**ref_result.detail, "reference_note": why})
+    return res
+
+
+def _spans(results: list[SyncResult], duration: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end of each placed recording on its round's clock (unplaced: an empty span)."""
+    start = np.array([r.offset_s if r.status == "synced" else 0.0 for r in results])
+    end = np.array([r.offset_s + d * (1 + r.drift_ppm * 1e-6) if r.status == "synced" else 0.0
+                    for r, d in zip(results, duration, strict=True)])
+    return start, end
+
+
+def _prepare_all(paths: list[str], executor: Executor | None, ffmpeg: str | None
+                 ) -> tuple[list[Prepared | None], list[str]]:
     executor = executor or SerialExecutor()
     loaded = list(executor.map(_prepare_task, [(p, ffmpeg) for p in paths]))
-    prepared = [p for p, _ in loaded]
-    reasons = [w for _, w in loaded]
+    return [p for p, _ in loaded], [w for _, w in loaded]
+
+
+def sync_files(paths: list[str], reference: int | None = 0, *, executor: Executor | None = None,
+               progress: Progress | None = None, ffmpeg: str | None = None) -> list[SyncResult]:
+    """Sync files; the reference is the file at index `reference` (refused if it has no
+    sound), or chosen by measurement (`sync_auto`) when it is None."""
+    prepared, reasons = _prepare_all(paths, executor, ffmpeg)
     if reference is None:
-        lengths = [p.duration_s if p is not None else -1.0 for p in prepared]
-        reference = int(np.argmax(lengths))
+        return sync_auto(list(paths), prepared, reasons, progress)
+    names = [Path(p).name for p in paths]
+    _check_reference(names, [(p, Path(p).name) for p in paths], prepared, reasons, reference,
+                     hint="Use --reference auto, or one of")
     return sync_prepared(list(paths), prepared, reasons, reference, progress)
+
+
+def _check_reference(names: list[str], choices: list[tuple[str, str]], prepared: list[Prepared | None],
+                     reasons: list[str], reference: int, *, hint: str) -> None:
+    """A recording without sound is never the clock: refuse it, naming the ones with sound."""
+    if len(names) < 2 or can_anchor(prepared[reference]):
+        return
+    usable = [f"{vid} ({nm})" if nm and nm != vid else vid for i, (vid, nm) in enumerate(choices)
+              if can_anchor(prepared[i])]
+    raise ValidationError(
+        f"{names[reference]} cannot be the reference: {reference_issue(prepared[reference], reasons[reference])}. "
+        + (f"{hint}: {', '.join(usable)}" if usable else "No recording given has sound."))
+
+
+def resolve_reference(choices: list[tuple[str, str]], key: str, *, what: str) -> int:
+    """Index of the recording `key` names among (id, file name) choices: an id, a file name, or
+    a path ending in one. The error lists every choice."""
+    listing = ", ".join(f"{vid} ({name})" if name and name != vid else vid for vid, name in choices)
+    base = Path(key).name
+    rules = (lambda vid, name: key == vid, lambda vid, name: key == name, lambda vid, name: base == name,
+             lambda vid, name: base.casefold() == name.casefold())
+    for rule in rules:
+        hits = [i for i, (vid, name) in enumerate(choices) if rule(vid, name or "\0")]
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            raise ValidationError(f"reference {key!r} is ambiguous: {len(hits)} angles of {what} are named so "
+                                  f"({', '.join(choices[i][0] for i in hits)}); give the video id. "
+                                  f"Choices: {listing}")
+    raise ValidationError(f"reference {key!r} is not an angle of {what}; give a video id or an ingested file "
+                          f"name. Choices: {listing}")
 
 
 def sync_event(cat: Catalog, store: ObjectStore, event_id: str, *, reference_video_id: str | None = None,
                executor: Executor | None = None, progress: Progress | None = None,
                ffmpeg: str | None = None) -> list[tuple[str, SyncResult]]:
-    """Sync every angle of an event (reference: the named angle, else the longest) and store it."""
+    """Sync every angle of an event and store it. The reference is the angle named by
+    `reference_video_id` (a video id or an ingested file name), else chosen by measurement
+    (`sync_auto`); an angle without usable sound is refused as the reference."""
     videos = videos_repo.list_videos(cat, event_id)
     if not videos:
         raise NotFoundError(f"event {event_id} has no angles to sync; ingest footage first")
     ids = [v.id for v in videos]
-    if reference_video_id is not None and reference_video_id not in ids:
-        raise ValidationError(f"reference {reference_video_id!r} is not an angle of event {event_id}")
+    names = [v.original_name or v.id for v in videos]
+    choices = list(zip(ids, [v.original_name or "" for v in videos], strict=True))
+    ref = (resolve_reference(choices, reference_video_id, what=f"event {event_id}")
+           if reference_video_id is not None else None)
     paths = [str(store.path_for(v.object_key)) for v in videos]
-    executor = executor or SerialExecutor()
-    loaded = list(executor.map(_prepare_task, [(p, ffmpeg) for p in paths]))
-    prepared = [p for p, _ in loaded]
-    reasons = [w for _, w in loaded]
-    if reference_video_id is not None:
-        ref = ids.index(reference_video_id)
+    prepared, reasons = _prepare_all(paths, executor, ffmpeg)
+    if ref is None:
+        results = sync_auto(names, prepared, reasons, progress)
     else:
-        usable = [(v.duration_s if prepared[i] is not None else -1.0) for i, v in enumerate(videos)]
-        ref = int(np.argmax(usable))
-    results = sync_prepared([v.original_name or v.id for v in videos], prepared, reasons, ref, progress)
+        _check_reference(names, choices, prepared, reasons, ref, hint="Angles with sound")
+        results = sync_prepared(names, prepared, reasons, ref, progress)
     save_sync(cat, event_id, ids, results)
     return list(zip(ids, results, strict=True))
 

@@ -140,10 +140,21 @@ class SyncResult:
     method: str = ""
     reference: bool = False
     detail: dict = field(default_factory=dict)
+    drift_sigma_ppm: float | None = None  # standard error of the drift; None when not measurable
+    drift_note: str = ""  # why the drift was not measured (then drift_ppm is 0), else ""
 
     def public(self) -> dict:
+        sigma = None if self.drift_sigma_ppm is None else round(self.drift_sigma_ppm, 2)
         d = {"file": self.file, "offset_s": round(self.offset_s, 6), "drift_ppm": round(self.drift_ppm, 2),
-             "confidence": round(self.confidence, 3), "status": self.status}
+             "drift_sigma_ppm": sigma, "confidence": round(self.confidence, 3), "status": self.status,
+             "reference": self.reference}
+        if self.reference and self.detail.get("reference_note"):
+            d["reference_note"] = self.detail["reference_note"]
+        doubt = float(self.detail.get("direct_path_doubt_ms") or 0.0)
+        if doubt and self.status == "synced":
+            d["offset_doubt_ms"] = round(doubt, 1)
+        if self.drift_note and self.status == "synced":
+            d["drift_note"] = self.drift_note
         if self.status != "synced":
             d["reason"] = self.reason
         return d
