@@ -12,6 +12,7 @@ import pytest
 from anchor_core.catalog import Catalog
 from anchor_core.config import Settings, load_settings
 from anchor_core.store import LocalStore
+from tests.s3server import s3_env  # noqa: F401 - a fixture for every module (moto's S3 server)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("ANCHOR_FIXTURES", ROOT.parent / "shared" / "fixtures"))

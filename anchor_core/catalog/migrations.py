@@ -223,4 +223,23 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        2,
+        "resumable uploads",
+        """
+        CREATE TABLE uploads (
+            id VARCHAR PRIMARY KEY,
+            backend VARCHAR NOT NULL,
+            backend_id VARCHAR NOT NULL,
+            object_key VARCHAR NOT NULL,
+            size_bytes BIGINT NOT NULL,
+            part_bytes BIGINT NOT NULL,
+            content_type VARCHAR NOT NULL,
+            state VARCHAR NOT NULL,
+            meta JSON,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+        """,
+    ),
 ]

@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "anchor_core.cli.reel",
     "anchor_core.cli.report",
     "anchor_core.cli.backends",
+    "anchor_core.cli.uploads",
 )
 
 

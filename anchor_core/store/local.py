@@ -91,6 +91,17 @@ class LocalStore:
             raise
         return key
 
+    def adopt(self, key: str, path: Path) -> str:
+        """Publish a finished file already inside this store's folder (e.g. joined upload parts)
+        by renaming it into place: atomic, and no second copy of a multi-GB file."""
+        dest = self._path(key)
+        path = Path(path).resolve()
+        if self.root not in path.parents:
+            raise StoreKeyError(f"{path} is not inside the store; use put_file")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, dest)
+        return key
+
     def open(self, key: str) -> BinaryIO:
         path = self._path(key)
         if not path.is_file():
