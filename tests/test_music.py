@@ -1,13 +1,80 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from anchor_core.cli import main as anchor
-from anchor_core.music import analyze_music, analyze_samples, snap_to_beats
-from tests.beatgen import fmeasure, track
+from anchor_core.music import (
+    MusicAnalysis,
+    analyze_music,
+    analyze_samples,
+    load_beats,
+    load_music_analysis,
+    save_music_analysis,
+    snap_to_beats,
+    usable_beats,
+)
+from tests.beatgen import STYLES, fmeasure, piece, track
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "beats"
+TRUTH = json.loads((FIXTURES / "truth.json").read_text())
+STEADY = [k for k in TRUTH if k != "rubato"]
+
+
+def _tempo_ok(got: float, want: float) -> bool:
+    return abs(got / want - 1) <= 0.04  # an octave error is a failure
+
+
+@pytest.mark.parametrize("name", STEADY)
+def test_rendered_excerpts_give_beats_tempo_meter_and_downbeats(name):
+    """Real instrument samples with human timing (tests/fixtures/beats/README.md)."""
+    t = TRUTH[name]
+    a = analyze_music(str(FIXTURES / t["file"]))
+    assert fmeasure(a.beats_s, t["beats"]) >= 0.9, (name, a.tempo_bpm)
+    assert _tempo_ok(a.tempo_bpm, t["tempo_bpm"]), (name, a.tempo_bpm, t["tempo_bpm"])
+    assert a.meter == t["meter"] and not a.low_confidence, (name, a.meter, a.confidence)
+    assert a.tempo_sections and a.tempo_sections[0][0] <= 1.0
+    assert usable_beats(a) == a.beats_s
+
+
+def test_rendered_waltz_is_in_three_with_its_downbeats():
+    t = TRUTH["waltz"]
+    a = analyze_music(str(FIXTURES / t["file"]))
+    assert a.meter == 3 and fmeasure(a.downbeats_s, t["downbeats"]) >= 0.8
+
+
+def test_rendered_tempo_change_gives_two_sections():
+    t = TRUTH["tempo_change"]
+    a = analyze_music(str(FIXTURES / t["file"]))
+    assert len(a.tempo_sections) == 2, a.tempo_sections
+    (s0, b0), (s1, b1) = a.tempo_sections
+    assert _tempo_ok(b0, 92) and _tempo_ok(b1, 124) and abs(s1 - 16.05) <= 1.0
+
+
+def test_rendered_rubato_piano_is_reported_as_low_confidence():
+    a = analyze_music(str(FIXTURES / TRUTH["rubato"]["file"]))
+    assert a.low_confidence and a.confidence < 0.5
+    assert usable_beats(a) == []  # no grid to cut on
+    assert a.to_dict()["low_confidence"] is True
+
+
+@pytest.mark.parametrize("style", [s for s in STYLES if s != "rubato"])
+def test_generated_styles_give_beats_and_tempo(style):
+    y, t = piece(style)
+    a = analyze_samples(y)
+    assert fmeasure(a.beats_s, t["beats"]) >= 0.9, (style, a.tempo_bpm)
+    assert _tempo_ok(a.tempo_bpm, t["tempo_bpm"]), (style, a.tempo_bpm, t["tempo_bpm"])
+    assert a.meter == t["meter"] and not a.low_confidence
+
+
+def test_generated_rubato_is_low_confidence_and_waltz_in_three():
+    assert analyze_samples(piece("rubato")[0]).low_confidence
+    y, t = piece("waltz")
+    a = analyze_samples(y)
+    assert a.meter == 3 and fmeasure(a.downbeats_s, t["downbeats"]) >= 0.8
 
 
 @pytest.mark.parametrize(("bpms", "swing"), [((84,), 0.0), ((128,), 0.0), ((174,), 0.0), ((90,), 0.1)])
@@ -20,11 +87,18 @@ def test_generated_tracks_give_tempo_within_2_percent_and_beats_f_at_least_0_9(b
     assert len(a.intensity) == int(np.ceil(a.duration_s / 2.0)) and max(a.intensity) == 1.0
 
 
+def test_silence_and_noise_give_no_confident_grid():
+    quiet = analyze_samples(np.zeros(22050 * 10, np.float32))
+    assert quiet.beats_s == [] and quiet.low_confidence and quiet.tempo_sections == []
+    noise = analyze_samples(np.random.default_rng(0).standard_normal(22050 * 20).astype(np.float32) * 0.1)
+    assert noise.low_confidence and usable_beats(noise) == []
+
+
 def test_demo_music_track(demo_media):
     media, truth = demo_media
     a = analyze_music(str(media / truth["music"]["file"]))
     assert abs(a.tempo_bpm - truth["music"]["tempo_bpm"]) / truth["music"]["tempo_bpm"] <= 0.02
-    assert fmeasure(a.beats_s, truth["music"]["beats"]) >= 0.9
+    assert fmeasure(a.beats_s, truth["music"]["beats"]) >= 0.9 and not a.low_confidence
 
 
 def test_snap_moves_cuts_to_beats_within_tolerance_only():
@@ -42,6 +116,40 @@ def test_snap_never_makes_a_segment_shorter_than_the_minimum():
     assert out[0] >= 4.0 and out[1] - out[0] >= 4.0 - 1e-9
 
 
+def _music_row(catalog, event_id: str) -> str:
+    from anchor_core.catalog.music import insert_music
+
+    return insert_music(catalog, music_id="m1", event_id=event_id, object_key="k", original_name="song.m4a",
+                        content_hash="h", size_bytes=1, duration_s=30.0, probe={}).id
+
+
+def test_stored_analysis_round_trips_and_low_confidence_gives_no_beats_to_cut_on(catalog):
+    from anchor_core.catalog.events import create_event
+
+    ev = create_event(catalog, "Gig", "concert")
+    mid = _music_row(catalog, ev.id)
+    sure = MusicAnalysis(30.0, 120.0, [0.5, 1.0, 1.5], [0.5], 4, [1.0], 2.0, 0.9, [(0.5, 120.0)])
+    save_music_analysis(catalog, ev.id, mid, sure)
+    assert load_music_analysis(catalog, ev.id) == sure
+    assert load_beats(catalog, ev.id) == [0.5, 1.0, 1.5]
+    save_music_analysis(catalog, ev.id, mid, MusicAnalysis(30.0, 66.0, [0.5, 1.4], [], None, [1.0], 2.0, 0.1,
+                                                           [(0.5, 66.0)]))
+    assert load_beats(catalog, ev.id) == []  # a guess is not a grid to cut on
+
+
+def test_analysis_stored_before_confidence_reads_as_confident(catalog):
+    from anchor_core.catalog.events import create_event
+
+    ev = create_event(catalog, "Gig", "concert")
+    mid = _music_row(catalog, ev.id)
+    with catalog.transaction() as cur:  # the row as the previous version wrote it
+        cur.execute("UPDATE music SET tempo_bpm = 100, beats = '[0.6, 1.2]', downbeats = '[]', intensity = '[1.0]',"
+                    " analysis = ? WHERE id = ?", [json.dumps({"meter": 4, "grid_s": 2.0, "duration_s": 30.0}), mid])
+    a = load_music_analysis(catalog, ev.id)
+    assert a is not None and a.confidence == 1.0 and a.tempo_sections == [] and a.meter == 4
+    assert load_beats(catalog, ev.id) == [0.6, 1.2]
+
+
 def test_cli_music_ingests_and_stores_the_analysis(tmp_path, capsys):
     from anchor_core.media.encode import encode_audio, write_wav
 
@@ -55,10 +163,13 @@ def test_cli_music_ingests_and_stores_the_analysis(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert abs(out["tempo_bpm"] - 128) / 128 <= 0.02 and out["beats"] > 30
     assert len(out["beats_s"]) == out["beats"] and np.all(np.diff(out["beats_s"]) > 0)  # the times, not only a count
+    assert 0.5 <= out["confidence"] <= 1 and out["low_confidence"] is False
+    assert out["tempo_sections"] and abs(out["tempo_sections"][0][1] - 128) / 128 <= 0.04  # (start s, BPM)
     # without --json: one readable line and the id last, and a progress line on stderr
     assert anchor(["--home", home, "music", event_id, str(song)]) == 0
     text = capsys.readouterr()
     assert not text.out.lstrip().startswith("{") and "BPM" in text.out and "music: 100.0%" in text.err
     assert anchor(["--home", home, "event", "show", event_id, "--json"]) == 0
-    shown = json.loads(capsys.readouterr().out)
-    assert abs(shown["event"]["music_metadata"]["tempo_bpm"] - 128) / 128 <= 0.02
+    meta = json.loads(capsys.readouterr().out)["event"]["music_metadata"]
+    assert abs(meta["tempo_bpm"] - 128) / 128 <= 0.02
+    assert meta["confidence"] >= 0.5 and meta["low_confidence"] is False and meta["tempo_sections"]

@@ -103,13 +103,17 @@ def cmd_music(args: argparse.Namespace, ctx: Context) -> int:
     save_music_analysis(cat, args.event, r.id, analysis)
     summary.update(tempo_bpm=analysis.tempo_bpm, meter=analysis.meter, beats=len(analysis.beats_s),
                    beats_s=[round(b, 3) for b in analysis.beats_s],
-                   downbeats_s=[round(b, 3) for b in analysis.downbeats_s])
+                   downbeats_s=[round(b, 3) for b in analysis.downbeats_s],
+                   tempo_sections=[[round(s, 3), round(b, 2)] for s, b in analysis.tempo_sections],
+                   confidence=round(analysis.confidence, 3), low_confidence=analysis.low_confidence)
     if args.json:
         ctx.out(summary, True)
         return 0
     meter = f"{analysis.meter}/4" if analysis.meter else "meter unclear"
+    low = " (low: the beats are a guess, cuts will not snap to them)" if analysis.low_confidence else ""
     print(f"{args.file}: {analysis.duration_s:.1f} s, {analysis.tempo_bpm:.1f} BPM, {meter}, "
-          f"{len(analysis.beats_s)} beats, {len(analysis.downbeats_s)} downbeats")
+          f"{len(analysis.beats_s)} beats, {len(analysis.downbeats_s)} downbeats, "
+          f"confidence {analysis.confidence:.2f}{low}")
     print(r.id)
     return 0
 
