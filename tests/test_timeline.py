@@ -21,6 +21,7 @@ from anchor_core.timeline import (
 )
 from anchor_core.timeline.build import choose_runs, event_beats, window_limits
 from anchor_core.timeline.evaluate import edit_quality
+from anchor_core.timeline.intensity import relative_levels
 from anchor_core.timeline.moments import FOUR_MIN_MS, chapter_spacing_ms
 from anchor_core.timeline.profile import BUILTIN
 from anchor_core.timeline.switch import beats_by
@@ -114,11 +115,34 @@ def test_wide_holds_when_nothing_wins_clearly():
     assert [s.video_id for s in build_timeline(g, builtin_profile("sports")).segments] == ["A"]
 
 
-def test_sports_goes_to_the_crowd_in_a_lull():
-    n = 12
-    f = table({"A": [{"action_intensity": 1.0}] * n, "C": [{"action_intensity": 1.0, "crowd_energy": 0.3}] * n}, n)
-    g = build_grid(f, angles_of({"A": "wide", "C": "crowd"}, n * 2.0))
-    assert build_timeline(g, builtin_profile("sports")).segments[0].video_id == "C"
+def test_sports_stays_wide_in_a_lull_and_shows_the_crowd_only_as_a_reaction_to_a_cheer():
+    # Replaces test_sports_goes_to_the_crowd_in_a_lull, which pinned the old rule (the crowd won
+    # every lull: 51 % crowd on the demo match). Issue 18: wide by default, the closeup on a burst,
+    # the crowd only as a short reaction while it still cheers.
+    lull, burst, after = 10, 4, 16
+    n = lull + burst + after
+    hot = {"audio_events": ["cheer"], "key_moment": True}
+    wide = [{"action_intensity": 0.5}] * lull + [{"action_intensity": 5.5, **hot}] * burst + \
+        [{"action_intensity": 0.5}] * after
+    close = [{"action_intensity": 1.5}] * lull + [{"action_intensity": 9.0, **hot}] * burst + \
+        [{"action_intensity": 1.5}] * after
+    crowd = [{"action_intensity": 2.5, "crowd_energy": 0.05}] * lull + \
+        [{"action_intensity": 9.5, "crowd_energy": 0.85, **hot}] * burst + \
+        [{"action_intensity": 8.0, "crowd_energy": 0.8}] * 2 + [{"action_intensity": 2.5, "crowd_energy": 0.05}] * 14
+    f = table({"A": wide, "B": close, "C": crowd}, n)
+    g = build_grid(f, angles_of({"A": "wide", "B": "closeup", "C": "crowd"}, n * 2.0))
+    for strategy in ("hysteresis", "optimal"):
+        tl = build_timeline(g, builtin_profile("sports"), strategy=strategy)
+        # wide; the closeup takes the burst, the wide ends it punched in; the crowd while it cheers; wide
+        assert [tl.angle_at(t * 1000) for t in (5, 15, 21, 27, 29, 31, 33, 50)] == ["A", "A", "B", "A", "C", "C", "A", "A"], \
+            (strategy, tl.segments)
+        assert [(z.start_ms, z.video_id) for z in tl.zooms] == [(24000, "A")]
+        assert tl.meta["crowd_share"] <= 0.15 and tl.meta["reactions"] == [[28000, 32000]]
+    # the same lull and no cheer: the crowd is never seen
+    quiet = table({"A": wide, "B": close, "C": [{"action_intensity": 2.5, "crowd_energy": 0.05}] * n}, n)
+    quiet = quiet.with_columns(audio_events=pl.lit([], dtype=pl.List(pl.Utf8)), key_moment=pl.lit(False))
+    tl = build_timeline(build_grid(quiet, g.angles), builtin_profile("sports"))
+    assert "C" not in {s.video_id for s in tl.segments}
 
 
 def test_conference_follows_the_microphone_that_hears_the_voice_and_goes_wide_on_crosstalk():
@@ -159,6 +183,20 @@ def test_ad_slot_scored_as_the_platform_says_and_kept_off_the_edges():
     assert build_timeline(g2, builtin_profile("sports")).ad_slots == ()
 
 
+def test_zoom_intensity_is_the_angles_own_top_decile_and_ignores_a_flat_angle():
+    rng = np.random.default_rng(4)
+    peaks = np.where(np.arange(100) % 10 == 0, 5.5, rng.uniform(0.0, 1.0, 100))  # a wide angle peaking near 6
+    flat = 5.0 + rng.normal(0, 0.2, 100)  # no window stands out
+    action = np.stack([peaks, flat, peaks * 1.7])
+    lv = relative_levels(action, np.ones_like(action, dtype=bool), top_share=0.1, min_contrast=2.0)
+    assert ((lv[0] >= 8) == (peaks == 5.5)).all()  # its top decile, whatever its scale
+    assert lv[1].max() < 8.0
+    top = peaks == 5.5  # the same levels at any analyser scale, where a window stands out by the contrast
+    assert np.allclose(lv[2][top], lv[0][top]) and ((lv[2] >= 8) == (lv[0] >= 8)).all()
+    raw = relative_levels(action, np.ones_like(action, dtype=bool), top_share=0.0, min_contrast=2.0)
+    assert (raw == action).all()  # zoom_top_share 0: the analyser's own numbers, as the seed read them
+
+
 def test_beats_snap_cuts_within_tolerance():
     f, angles, _ = hot_angle_features(240, seed=3)
     g = build_grid(f, angles)
@@ -181,7 +219,11 @@ def test_profiles_refuse_bad_values_naming_the_field():
     for change, field in [({"min_segment_ms": -1}, "min_segment_ms"), ({"base": {"drone": 3}}, "base.drone"),
                           ({"hysteresis": 9}, "hysteresis"), ({"ad_weights": {"action": 90, "audio": 90}}, "ad_weights"),
                           ({"fallback_angle": "sky"}, "fallback_angle"), ({"zoom_factor": "big"}, "zoom_factor"),
-                          ({"max_segment_ms": 1000}, "max_segment_ms"), ({"surprise": 1}, "surprise")]:
+                          ({"max_segment_ms": 1000}, "max_segment_ms"), ({"surprise": 1}, "surprise"),
+                          ({"crowd_max_share": 1.5}, "crowd_max_share"), ({"crowd_max_share": "15 %"}, "crowd_max_share"),
+                          ({"zoom_top_share": 0.9}, "zoom_top_share"), ({"burst_angle": "sky"}, "burst_angle"),
+                          ({"zoom_burst_tail": "yes"}, "zoom_burst_tail"), ({"reaction_ms": -1}, "reaction_ms"),
+                          ({"burst_level": 12}, "burst_level"), ({"zoom_min_contrast": -1}, "zoom_min_contrast")]:
         with pytest.raises(ValidationError, match=field):
             validate_profile({**base, **change})
 
@@ -191,6 +233,9 @@ def test_every_builtin_profile_loads_and_says_what_its_audience_expects():
     assert ps["concert"].cut_on_beats and ps["concert"].min_segment_ms < ps["sports"].min_segment_ms
     assert ps["wedding"].min_segment_ms > ps["sports"].min_segment_ms
     assert ps["conference"].crosstalk_margin > 0 and ps["conference"].speech_gain
+    # sports: the crowd capped at 15 % and only as a reaction; the zoom on each angle's own scale
+    assert ps["sports"].crowd_max_share == 0.15 and ps["sports"].reaction_ms > 0 and not ps["sports"].lull_bonus
+    assert ps["sports"].burst_angle == "closeup" and ps["sports"].zoom_top_share == 0.1
 
 
 def test_both_strategies_follow_the_hot_angle_most_of_the_time():
@@ -260,8 +305,17 @@ def test_timeline_properties_hold_on_random_feature_tables(case):
         if s.duration_ms < p.min_segment_ms:
             assert forced_out or forced_in or g.duration_ms < 2 * p.min_segment_ms, (i, s)
         if s.duration_ms > p.max_segment_ms:
-            others = [j for j in range(len(angles)) if j != a and g.covers(j, s.start_ms / 1000, s.end_ms / 1000)]
+            # under a crowd cap the crowd is no cut-away: it only reacts to cheers
+            others = [j for j in range(len(angles)) if j != a and g.covers(j, s.start_ms / 1000, s.end_ms / 1000)
+                      and not (p.crowd_max_share < 1 and angles[j].angle_type == "crowd")]
             assert not others or g.duration_ms < p.max_segment_ms + p.min_segment_ms, (i, s)
+    # the crowd cap holds, but for the windows where the crowd alone has footage
+    if p.crowd_max_share < 1:
+        crowd_ms = sum(s.duration_ms for s in segs if s.angle_type == "crowd")
+        alone = [k for k in range(g.n) if g.eligible[:, k].any()
+                 and all(a.angle_type == "crowd" for a, e in zip(angles, g.eligible[:, k], strict=True) if e)]
+        assert crowd_ms <= p.crowd_max_share * g.duration_ms + (len(alone) + 2 * p.min_segment_ms / W) * W, \
+            (crowd_ms, g.duration_ms, len(alone))
     # beat snapping: a cut is on the window grid or on a beat within tolerance
     for s in segs[1:]:
         on_grid = s.start_ms % p.window_ms == 0

@@ -4,7 +4,8 @@ The public face of the stage; the search backend is chosen by `ANCHOR_SEARCH`.""
 
 from .api import ReelResult, make_reel, open_search, plan_reel, reel_inputs
 from .model import MomentSearch, SearchRequest
-from .rank import VIBES, Moment, pick_moments, query_mask, reel_length, vibe_scores
+from .pick import pick_moments
+from .rank import VIBES, Moment, query_mask, reel_length, vibe_scores
 from .store import list_reels
 
 __all__ = ["VIBES", "Moment", "MomentSearch", "ReelResult", "SearchRequest", "list_reels", "make_reel",

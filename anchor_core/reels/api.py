@@ -23,7 +23,8 @@ from ..sync import Angle, load_angles
 from ..timeline import Segment
 from ..workdir import job_dir
 from .model import MomentSearch, SearchRequest
-from .rank import Moment, pick_moments
+from .pick import pick_moments
+from .rank import Moment
 from .store import record_reel
 
 Progress = Callable[[float, float, str], None]

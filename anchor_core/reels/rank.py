@@ -1,5 +1,5 @@
-"""Personal reels: find the windows that match a query, rank them by how close they are to a
-vibe, and pick moments that fit a duration budget. Pure functions over the feature table."""
+"""Personal reels: find the windows that match a query and score them by how close they are to a
+vibe (`pick` then chooses the moments). Pure functions over the feature table."""
 
 from __future__ import annotations
 
@@ -65,64 +65,6 @@ def vibe_scores(feats: pl.DataFrame, vibe: str) -> np.ndarray:
         total += weight * np.abs(cols[name] - target)
         wsum += weight
     return 1.0 - total / wsum
-
-
-def pick_moments(
-    feats: pl.DataFrame, scores: np.ndarray, mask: np.ndarray, *, budget_s: float, window_s: float = 2.0,
-    min_moment_s: float = 4.0, max_moment_s: float = 8.0, min_gap_s: float = 4.0, keep_ratio: float = 0.6,
-) -> list[Moment]:
-    """Greedy by score: grow each seed window into a moment of min..max length on the same angle,
-    no two moments overlapping or closer than min_gap_s in event time (so the reel spreads over
-    the event), total within the budget. Seeds scoring below keep_ratio x the best are not used:
-    a reel is shorter rather than padded with dull moments. Returned in event order.
-    Crossfades overlap footage beyond each cut, so they do not change the reel's length."""
-    if feats.height == 0:
-        return []
-    t = feats["t_event_s"].to_numpy()
-    vid = feats["video_id"].to_numpy()
-    order = np.argsort(-np.where(mask, scores, -np.inf), kind="stable")
-    chosen: list[Moment] = []
-    used = 0.0
-    per_angle: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for v in np.unique(vid):
-        sel = vid == v
-        per_angle[str(v)] = (t[sel], np.where(mask[sel], scores[sel], -np.inf))
-    best = float(np.max(np.where(mask, scores, -np.inf)))
-    for i in order:
-        if not mask[i] or used > budget_s - min_moment_s + 1e-6 or scores[i] < keep_ratio * best:
-            break
-        v = str(vid[i])
-        ts, sc = per_angle[v]
-        start, end = float(t[i]), float(t[i]) + window_s
-        # Grow toward the better neighbour until the moment is long enough (or good windows run out).
-        while end - start < min_moment_s or (end - start < max_moment_s and _neighbour_score(ts, sc, start, end, window_s) > scores[i] - 0.15):
-            left = _score_at(ts, sc, start - window_s)
-            right = _score_at(ts, sc, end)
-            if max(left, right) == -np.inf:
-                break
-            if right >= left:
-                end += window_s
-            else:
-                start -= window_s
-        room = budget_s - used
-        if end - start > room:
-            end = start + room
-        if end - start < min_moment_s - 1e-6:
-            continue
-        if any(start < m.end_s + min_gap_s and end > m.start_s - min_gap_s for m in chosen):
-            continue
-        chosen.append(Moment(v, start, end, float(scores[i])))
-        used += end - start
-    return sorted(chosen, key=lambda m: m.start_s)
-
-
-def _score_at(ts: np.ndarray, sc: np.ndarray, t: float) -> float:
-    k = np.flatnonzero(np.abs(ts - t) < 1e-3)
-    return float(sc[k[0]]) if k.size else float("-inf")
-
-
-def _neighbour_score(ts: np.ndarray, sc: np.ndarray, start: float, end: float, window_s: float) -> float:
-    return max(_score_at(ts, sc, start - window_s), _score_at(ts, sc, end))
 
 
 def reel_length(moments: list[Moment]) -> float:

@@ -6,6 +6,7 @@ master, in event milliseconds) is its read model; `load_latest_timeline` its onl
 from .api import EventInputs, load_event_inputs, open_session, rebuild, save, timeline_event
 from .audio import audio_master_for, choose_audio_master
 from .build import build_timeline, event_beats
+from .grammar import REACTION_TYPES
 from .grid import Grid, build_grid
 from .model import AdSlot, ChapterMark, Segment, Timeline, ZoomMoment
 from .profile import (
@@ -23,7 +24,7 @@ from .stats import angle_usage, timeline_summary
 from .store import latest_timeline_id, load_latest_timeline, load_timeline, save_timeline
 
 __all__ = [
-    "BUILTIN", "STRATEGIES", "AdSlot", "audio_master_for", "ChapterMark", "EventInputs", "Grid", "Profile", "Segment", "Timeline",
+    "BUILTIN", "REACTION_TYPES", "STRATEGIES", "AdSlot", "audio_master_for", "ChapterMark", "EventInputs", "Grid", "Profile", "Segment", "Timeline",
     "ZoomMoment", "angle_usage", "build_grid", "build_timeline", "builtin_profile", "choose_audio_master",
     "event_beats", "fit_max_segment", "latest_profile", "latest_timeline_id", "load_event_inputs",
     "load_latest_timeline", "load_timeline", "open_session", "profile_from_file", "rebuild", "save",

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..music import snap_to_beats
+from .grammar import REACTION_TYPES
 from .grid import Grid
 from .model import Segment, Timeline
 from .moments import find_ad_slots, find_chapters, find_zooms, window_angles
@@ -29,10 +30,13 @@ def choose_runs(grid: Grid, p: Profile, scores: Scores, strategy: str) -> list[R
     mn, mx = window_limits(p)
     frac = (grid.duration_ms - (grid.n - 1) * grid.window_ms) / grid.window_ms
     if strategy == "optimal":
-        return optimal_runs(scores.effective, grid.eligible, min_windows=mn, max_windows=mx,
+        return optimal_runs(scores.effective, scores.eligible, min_windows=mn, max_windows=mx,
                             switch_cost=p.switch_cost, last_fraction=frac)
-    return hysteresis_runs(scores.effective, grid.eligible, min_windows=mn, max_windows=mx, hysteresis=p.hysteresis,
-                           last_fraction=frac)
+    planned = np.zeros(scores.eligible.shape, dtype=bool)
+    for a, k0, k1 in scores.plan.lifts:
+        planned[a, k0:k1] = True
+    return hysteresis_runs(scores.effective, scores.eligible, min_windows=mn, max_windows=mx, hysteresis=p.hysteresis,
+                           last_fraction=frac, planned=planned if scores.plan.lifts else None)
 
 
 def snap_tolerance_ms(p: Profile, beats_s: Sequence[float]) -> float:
@@ -86,12 +90,16 @@ def build_timeline(grid: Grid, p: Profile, *, beats_s: Sequence[float] = (), str
         segments.append(Segment(s0, s1, ang.video_id, ang.angle_type, round(float(mean), 3)))
     chosen = window_angles(grid, segments)
     gaps = int((~grid.eligible.any(axis=0)).sum())
+    crowd_ms = sum(s.duration_ms for s in segments if s.angle_type in REACTION_TYPES)
     meta = {
         "windows": grid.n, "window_ms": w, "switches": len(segments) - 1,
         "fallback_windows": int(sc.fallback.sum()), "crosstalk_windows": int(sc.crosstalk.sum()),
         "windows_without_footage": gaps, "angles": [a.video_id for a in grid.angles],
         "snap_tolerance_ms": snap_tolerance_ms(p, beats_s) if beat_synced else None,
         "total_score": round(float(sum(csum[a, k1] - csum[a, k0] for a, k0, k1 in runs)), 2),
+        "crowd_share": round(crowd_ms / grid.duration_ms, 4) if grid.duration_ms else 0.0,
+        "bursts": [[k0 * w, k1 * w] for k0, k1 in sc.plan.bursts],
+        "reactions": [[k0 * w, k1 * w] for _, k0, k1 in sc.plan.reactions],
     }
     h = hashlib.sha256(json.dumps({"grid": grid.digest, "profile": p.to_dict(), "strategy": strategy,
                                    "beats": [round(b, 4) for b in beats_s]}, sort_keys=True).encode())

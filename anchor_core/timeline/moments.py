@@ -1,6 +1,8 @@
 """Zooms, ad slots and chapters: the platform's rules over the chosen segments and the grid.
 
-Zoom: intensity ≥ threshold on a wide/medium shot, ≥ spacing apart, inside its segment.
+Zoom: intensity ≥ threshold on a wide/medium shot, ≥ spacing apart, inside its segment; the
+intensity is the angle's relative level over the event (`intensity.zoom_levels`), so the seed's 8
+is the angle's top decile whatever the analyser's scale.
 Ad slot: action 40 / audio 25 / scene 20 / complexity 15 points, ×0.3 near a key moment, ×0.5
 on speech, ×0.4 on high crowd energy; ≥ threshold, spaced, capped per 4 minutes, never near
 the edges. Chapters: the start, then the strongest highlights at least the spacing apart.
@@ -13,6 +15,7 @@ import bisect
 import numpy as np
 
 from .grid import Grid
+from .intensity import zoom_levels
 from .model import AdSlot, ChapterMark, Segment, ZoomMoment
 from .profile import Profile
 from .score import event_action
@@ -23,6 +26,7 @@ FOUR_MIN_MS = 240_000
 
 def find_zooms(grid: Grid, p: Profile, segments: list[Segment]) -> list[ZoomMoment]:
     w = grid.window_ms
+    levels = zoom_levels(grid, p)
     idx = {a.video_id: i for i, a in enumerate(grid.angles)}
     out: list[ZoomMoment] = []
     last = -10**12
@@ -32,8 +36,8 @@ def find_zooms(grid: Grid, p: Profile, segments: list[Segment]) -> list[ZoomMome
         i = idx[seg.video_id]
         k0, k1 = int(np.ceil(seg.start_ms / w)), int(np.ceil(seg.end_ms / w))
         for k in range(k0, min(k1, grid.n)):
-            level = grid.action[i, k]
-            if level < p.zoom_threshold:
+            level = levels[i, k]
+            if level < p.zoom_threshold - 1e-9:
                 continue
             start = max(k * w, seg.start_ms)
             dur = min(p.zoom_duration_ms, seg.end_ms - start)
@@ -42,7 +46,7 @@ def find_zooms(grid: Grid, p: Profile, segments: list[Segment]) -> list[ZoomMome
                 dur = seg.end_ms - start
             if dur < min(1000, p.zoom_duration_ms) or start - last < p.zoom_min_spacing_ms:
                 continue
-            factor = p.zoom_factor_high if level >= p.zoom_very_intense else p.zoom_factor
+            factor = p.zoom_factor_high if level >= p.zoom_very_intense - 1e-9 else p.zoom_factor
             out.append(ZoomMoment(int(start), int(dur), float(factor), seg.video_id))
             last = start
     return out

@@ -52,6 +52,15 @@ class Profile:
     zoom_duration_ms: int = 3000
     zoom_min_spacing_ms: int = 10000
     zoom_angle_types: tuple[str, ...] = ("wide", "medium")
+    # the zoom reads a relative level (intensity.py): this share of each angle's windows over the
+    # event (its top decile) sits at 8..10, so "≥ 8" means the same on every event; 0 = the raw numbers
+    zoom_top_share: float = 0.1
+    zoom_min_contrast: float = 2.0  # points above the angle's median a window needs to count in full
+    burst_angle: str = ""  # the angle type that takes a burst where it covers it (the seed's high action → closeup)
+    zoom_burst_tail: bool = False  # a burst outlasting two minimum shots ends on the wide, punched in (grammar.py)
+    burst_level: float = 6.0  # the event level (the relative levels of the angles on the play, averaged) of a burst
+    reaction_ms: int = 0  # a crowd reaction shot this long after a goal-like burst (a cheer or key moment)
+    crowd_max_share: float = 1.0  # below 1: the crowd only reacts (or has the only footage), within this share
     ad_threshold: float = 70.0
     ad_weights: dict[str, float] = field(default_factory=lambda: {"action": 40, "audio": 25, "scene": 20,
                                                                   "complexity": 15})
@@ -89,7 +98,7 @@ class Profile:
 
 _DURATIONS = ("window_ms", "min_segment_ms", "max_segment_ms", "zoom_duration_ms", "zoom_min_spacing_ms",
               "ad_min_spacing_ms", "ad_edge_ms", "ad_duration_ms", "chapter_min_spacing_ms",
-              "beat_snap_tolerance_ms", "ad_key_moment_radius_ms")
+              "beat_snap_tolerance_ms", "ad_key_moment_radius_ms", "reaction_ms")
 _ANGLE_TABLES = ("base", "action_gain", "face_bonus", "speech_gain", "crowd_gain", "lull_bonus")
 _RANGES: dict[str, tuple[float, float]] = {
     "hysteresis": (0.0, 5.0), "switch_cost": (0.0, 1000.0), "min_score": (0.0, 1000.0), "lull_action": (0.0, 10.0),
@@ -97,12 +106,15 @@ _RANGES: dict[str, tuple[float, float]] = {
     "zoom_factor": (1.0, 4.0), "zoom_factor_high": (1.0, 4.0), "ad_threshold": (0.0, 100.0),
     "chapter_action": (0.0, 11.0), "ad_max_per_4min": (0, 100), "ad_speech_level": (0.0, 1.0),
     "ad_crowd_level": (0.0, 1.0), "smooth_windows": (1, 15), "ad_low_complexity": (0.0, 1.0),
+    "zoom_top_share": (0.0, 0.5), "zoom_min_contrast": (0.0, 10.0), "burst_level": (0.0, 11.0),
+    "crowd_max_share": (0.0, 1.0),
 }
 
 
 _INTEGERS = ("smooth_windows", "ad_max_per_4min")  # counts: whole numbers
-_TEXTS = ("description", "chapter_start_title", "strategy", "fallback_angle")
+_TEXTS = ("description", "chapter_start_title", "strategy", "fallback_angle", "burst_angle")
 _NAME_LISTS = ("zoom_angle_types", "ad_break_events", "ad_applause_events")
+_FLAGS = ("cut_on_beats", "zoom_burst_tail")
 MAX_DURATION_MS = 86_400_000  # a day: longer than any event, so larger is a typo
 
 
@@ -154,6 +166,9 @@ def validate_profile(body: Any) -> Profile:
         raise ValidationError(f"profile field 'strategy' must be one of {', '.join(STRATEGIES)}")
     if vals.get("fallback_angle", "wide") not in ANGLE_TYPES:
         raise ValidationError(f"profile field 'fallback_angle': unknown angle type {vals['fallback_angle']!r}")
+    if vals.get("burst_angle", "") not in ("", *ANGLE_TYPES):
+        raise ValidationError(f"profile field 'burst_angle': unknown angle type {_json_kind(vals['burst_angle'])} "
+                              f"(known: {', '.join(ANGLE_TYPES)}, or \"\" for none)")
     for table in _ANGLE_TABLES:
         if table in vals:
             vals[table] = _angle_table(table, vals[table])
@@ -174,8 +189,9 @@ def validate_profile(body: Any) -> Profile:
         vals["ad_weights"] = w
     if "ad_penalties" in vals:
         vals["ad_penalties"] = _table("ad_penalties", vals["ad_penalties"], ("key_moment", "speech", "crowd"), 0.0, 1.0)
-    if "cut_on_beats" in vals and not isinstance(vals["cut_on_beats"], bool):
-        raise ValidationError("profile field 'cut_on_beats' must be true or false")
+    for name in _FLAGS:
+        if name in vals and not isinstance(vals[name], bool):
+            raise ValidationError(f"profile field {name!r} must be true or false")
     return Profile(**vals)
 
 

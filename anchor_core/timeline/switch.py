@@ -46,12 +46,23 @@ def _pick(col: list[float], runs: list[int], exclude: int, need: int) -> int:
 
 
 def hysteresis_runs(scores: np.ndarray, eligible: np.ndarray, *, min_windows: int, max_windows: int,
-                    hysteresis: float, last_fraction: float = 1.0) -> list[Run]:
+                    hysteresis: float, last_fraction: float = 1.0, planned: np.ndarray | None = None) -> list[Run]:
     """Greedy switching. `last_fraction`: how much of the last window the event still covers,
-    so the run that ends the event is measured by its real length."""
+    so the run that ends the event is measured by its real length. `planned` (angles × windows):
+    shots the profile's grammar wants; the current angle is not left for a shot whose minimum
+    would keep it off screen where it is planned."""
     A, n = scores.shape
     cols = scores.T.tolist()
-    runs_el = eligible_runs(eligible).T.tolist()
+    runs_np = eligible_runs(eligible)
+    runs_el = runs_np.T.tolist()
+    # from each window on, the next window where some angle could start a minimum shot: the
+    # earliest over angles and the runner-up, so "some other angle than c" is O(1)
+    idx = np.where(runs_np >= min_windows, np.arange(n), n)
+    next_ok = np.minimum.accumulate(idx[:, ::-1], axis=1)[:, ::-1]
+    part = np.sort(next_ok, axis=0)
+    first_ok = part[0].tolist()
+    second_ok = (part[1] if A > 1 else np.full(n, n)).tolist()
+    first_who = np.argmin(next_ok, axis=0).tolist()
     need0 = min(min_windows, n)
     c = _pick(cols[0], runs_el[0], -1, need0)
     if c < 0:
@@ -67,14 +78,20 @@ def hysteresis_runs(scores: np.ndarray, eligible: np.ndarray, *, min_windows: in
             b = _pick(col, runs, c, need)
             nxt = b if b >= 0 else c
         elif length >= min_windows and remaining >= min_windows - 1e-9:
-            # cut away at the maximum, or earlier if waiting would leave a stub at the end
+            # cut away at the maximum, or earlier if waiting would leave a stub at the end, or
+            # now if no other angle could take a minimum shot later, before the maximum is due
             too_long = length >= max_windows or max_windows < length + remaining < max_windows + min_windows
+            if not too_long and length + remaining > max_windows and k + 1 < n:
+                due = s + max_windows
+                later = second_ok[k + 1] if first_who[k + 1] == c else first_ok[k + 1]
+                too_long = later > due and any(r >= need for b, r in enumerate(runs) if b != c)
             if too_long:
                 b = _pick(col, runs, c, need)
                 nxt = b if b >= 0 and col[b] > NEG / 2 else c
             else:
                 b = _pick(col, runs, -1, need)
-                if b >= 0 and b != c and beats_by(col[b], col[c], hysteresis):
+                held = planned is not None and b != c and bool(planned[c, k:k + need].any())
+                if b >= 0 and b != c and not held and beats_by(col[b], col[c], hysteresis):
                     nxt = b
                     # offline, the change can be dated back: if the new angle already led in the
                     # previous window, cut there (the threshold only confirms the change)
