@@ -34,7 +34,8 @@ def find_zooms(grid: Grid, p: Profile, segments: list[Segment]) -> list[ZoomMome
         if seg.angle_type not in p.zoom_angle_types:
             continue
         i = idx[seg.video_id]
-        k0, k1 = int(np.ceil(seg.start_ms / w)), int(np.ceil(seg.end_ms / w))
+        # every window the shot overlaps: a cut on a beat may fall inside one
+        k0, k1 = int(seg.start_ms // w), int(np.ceil(seg.end_ms / w))
         for k in range(k0, min(k1, grid.n)):
             level = levels[i, k]
             if level < p.zoom_threshold - 1e-9:
