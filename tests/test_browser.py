@@ -114,9 +114,9 @@ def test_workbench_profile_slider_rescores_timeline_live(served_demo):
         before_text = stats.inner_text()
         before_srcs = cell.locator("img").evaluate_all("els => els.map(e => e.getAttribute('src'))")
         assert "segments" in before_text and before_srcs[0].startswith("data:image/png")
-        # Hysteresis 0.3 → 1.0 keeps fewer, longer shots on the demo event (13 → 11 segments).
-        slider = page.locator("marimo-slider[data-label*='Hysteresis']").get_by_role("slider")
-        expect(slider).to_have_attribute("aria-valuenow", "0.3")
+        # A 15 s minimum shot keeps fewer, longer shots on the demo event.
+        slider = page.locator("marimo-slider[data-label*='Min shot']").get_by_role("slider")
+        expect(slider).to_be_visible()
         slider.scroll_into_view_if_needed()  # the app scrolls inside its own div: shoot the editor and plot
         page.screenshot(path=str(ARTIFACTS / "workbench-before.png"))
 
@@ -151,7 +151,7 @@ def test_workbench_profile_slider_rescores_timeline_live(served_demo):
 
         slider.focus()
         slider.press("End")
-        expect(slider).to_have_attribute("aria-valuenow", "1")
+        expect(slider).to_have_attribute("aria-valuenow", "15")
         expect(stats).not_to_have_text(before_text, timeout=60_000)
         expect(plot).not_to_have_attribute("src", before_srcs[0], timeout=60_000)
         after_text = stats.inner_text()

@@ -359,3 +359,11 @@ def test_hysteresis_switches_only_when_the_new_angle_beats_the_current_by_the_th
             dated_back = (k + 1 < g.n and sc.effective[b, k] > sc.effective[a, k]
                           and beats_by(sc.effective[b, k + 1], sc.effective[a, k + 1], p.hysteresis))
             assert at_cut or dated_back
+
+
+def test_an_ad_break_is_scored_by_its_worst_moment_including_the_one_after_it():
+    from anchor_core.timeline.moments import slot_scores
+
+    window = np.array([80.0, 80.0, 30.0, 80.0, 80.0, 80.0])
+    # a 2-window break at 0 would run into the talk at window 2: it scores the talk's 30
+    assert slot_scores(window, 2).tolist() == [30.0, 30.0, 30.0, 80.0, 80.0, 80.0]

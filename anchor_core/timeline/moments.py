@@ -108,11 +108,21 @@ def spacing_ok(times: list[int], t: int, p: Profile) -> bool:
     return all(ts[i + allowed] - ts[i] >= FOUR_MIN_MS for i in range(len(ts) - allowed))
 
 
+def slot_scores(window_score: np.ndarray, span: int) -> np.ndarray:
+    """A break's score is its worst moment: the lowest window score over the windows it covers
+    and the one after it, so an ad neither starts in a lull that turns into talk nor cuts into
+    the sentence that follows."""
+    n = len(window_score)
+    padded = np.concatenate([window_score, np.full(span + 1, np.inf)])
+    out = np.min(np.stack([padded[j:j + n] for j in range(span + 1)]), axis=0)
+    return np.asarray(np.where(np.isfinite(out), out, window_score), dtype=np.float64)
+
+
 def find_ad_slots(grid: Grid, p: Profile, chosen: np.ndarray) -> list[AdSlot]:
     """Best windows first (Media2Cloud keeps the best of close candidates), under every rule."""
     if p.ad_max_per_4min <= 0:
         return []
-    score = ad_scores(grid, p, chosen)
+    score = slot_scores(ad_scores(grid, p, chosen), -(-p.ad_duration_ms // grid.window_ms))
     starts = grid.starts_ms
     fits = (starts >= p.ad_edge_ms) & (starts + p.ad_duration_ms <= grid.duration_ms - p.ad_edge_ms)
     cand = np.nonzero(fits & (score >= p.ad_threshold))[0]
