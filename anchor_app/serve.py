@@ -10,6 +10,9 @@ listen beyond localhost.
 The port is bound before anything is printed, so a busy port is one error line, never a
 password and URL for a server that does not exist.
 
+Browser uploads have their own HTTP routes under /api/uploads (`anchor_app.uploads_api`), behind
+the same guard: the uploader widget sends file parts there (or to S3), not through the kernel.
+
 Usage: python -m anchor_app.serve [--host H] [--port P] [--password-file F] [--session-hours N] [--no-auth]
 """
 
@@ -194,13 +197,16 @@ class Guard:
         await send({"type": "http.response.body", "body": body})
 
 
-def build_app(password: str | None, session_hours: float = DEFAULT_SESSION_HOURS) -> Any:
+def build_app(password: str | None, session_hours: float = DEFAULT_SESSION_HOURS, *,
+              upload_secret: bytes | None = None) -> Any:
     import marimo
     from starlette.applications import Starlette
     from starlette.responses import RedirectResponse
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
+    from anchor_app.uploads_api import upload_routes
+    from anchor_app.uploads_api import upload_secret as secret_from_env
     from anchor_core.config import load_settings
 
     notebooks = notebooks_dir()
@@ -215,10 +221,13 @@ def build_app(password: str | None, session_hours: float = DEFAULT_SESSION_HOURS
         query = request.url.query
         return RedirectResponse("/organizer/" + (f"?{query}" if query else ""))
 
-    store = load_settings().store_root
+    settings = load_settings()
+    store = settings.store_root
     store.mkdir(parents=True, exist_ok=True)
-    # Rendered videos for the players (range requests let the browser seek); same guard as the rest.
-    app = Starlette(routes=[Route("/", home), Mount("/media", StaticFiles(directory=str(store))),
+    # Browser uploads (the uploader widget talks to these, not to the kernel), then rendered
+    # videos for the players (range requests let the browser seek); same guard as the rest.
+    uploads = upload_routes(settings, secret_from_env() if upload_secret is None else upload_secret)
+    app = Starlette(routes=[Route("/", home), *uploads, Mount("/media", StaticFiles(directory=str(store))),
                             Mount("/", marimo_app)])
     return Guard(app, password, session_hours) if password else app
 
@@ -339,14 +348,32 @@ def main(argv: list[str] | None = None) -> int:
         generated = None
         if not password and not a.no_auth:
             password = generated = secrets.token_urlsafe(18)
+        secret = _upload_secret()
         socks = listen(a.host, a.port)
     except StartupError as exc:
         print(f"anchor: error: {exc}", file=sys.stderr)
         return 2
     port = socks[0].getsockname()[1]  # the real one, also for --port 0
-    _serve(build_app(None if a.no_auth else password, a.session_hours), socks,
-           lambda: _announce(a.host, port, generated))
+    from anchor_core.errors import AnchorError
+
+    try:
+        app = build_app(None if a.no_auth else password, a.session_hours, upload_secret=secret)
+    except AnchorError as exc:  # e.g. ANCHOR_STORE=s3 without its bucket
+        print(f"anchor: error: {exc}", file=sys.stderr)
+        return 2
+    _serve(app, socks, lambda: _announce(a.host, port, generated))
     return 0
+
+
+def _upload_secret() -> bytes:
+    """The signing key of local part URLs for this process (ANCHOR_UPLOAD_SECRET, else random)."""
+    from anchor_app.uploads_api import upload_secret
+    from anchor_core.errors import ConfigError
+
+    try:
+        return upload_secret()
+    except ConfigError as exc:
+        raise StartupError(str(exc)) from None
 
 
 def _has(module: str) -> bool:

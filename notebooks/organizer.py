@@ -9,10 +9,13 @@ with app.setup:
     import marimo as mo
     import polars as pl
 
+    from anchor_app.uploader import Uploader, choices_for
     from anchor_core import fmt
     from anchor_core.catalog import Catalog
     from anchor_core.catalog import events as events_repo
     from anchor_core.catalog import products as products_repo
+    from anchor_core.catalog import videos as videos_repo
+    from anchor_core.catalog.status import ANGLE_TYPES
     from anchor_core.errors import AnchorError, NotFoundError
     from anchor_core.nbparams import notebook_params
     from anchor_core.products_upload import MAX_UPLOAD_BYTES, import_products_upload, import_summary_html
@@ -61,6 +64,35 @@ def status(current, event):
     mo.stop(not current, mo.md("## No event yet\n\nRun `anchor demo` or create an event first."))
     _e = event.row(0, named=True)
     mo.md(f"# {_e['name']}\n\n**{_e['event_type'].title()}** · status **{_e['status']}** · {_e['videos']} camera angles")
+    return
+
+
+@app.cell
+def upload_form(current):
+    mo.stop(not current)
+    # The widget sends the files to `anchor serve` (or S3) itself, in parts: none of it passes
+    # through this kernel, so a 2.5 GB phone file is fine.
+    uploader = mo.ui.anywidget(Uploader(
+        event_id=current, choices=choices_for(ANGLE_TYPES),
+        hint="Phone and camera files of any size. If the connection drops or the tab is closed, "
+             "pick the same file again: the upload goes on where it stopped."))
+    mo.vstack([mo.md("## Add footage and music"), uploader])
+    return (uploader,)
+
+
+@app.cell
+def upload_results(current, settings, uploader):
+    _results = uploader.value["results"]
+    mo.stop(not _results)
+    _lines = [f"- **{html.escape(r['file'])}**: refused — {html.escape(r['error'])}" if "error" in r else
+              f"- **{html.escape(r['file'])}**: {'added' if r['created'] else 'already in the event'} "
+              f"as {html.escape(r.get('angle_type') or 'music')} `{r['id']}`" for r in _results]
+    with Catalog(settings.catalog_path) as _cat:
+        _angles = videos_repo.videos_frame(_cat, current).select("original_name", "angle_type", "status",
+                                                                 "duration_s")
+    mo.vstack([mo.md("\n".join(_lines)),
+               mo.ui.table(_angles, selection=None, label="Angles in this event",
+                           format_mapping=fmt.units_for(_angles, fmt.VIDEO_UNITS))])
     return
 
 

@@ -5,10 +5,12 @@ app = marimo.App(width="full", app_title="Anchor workbench")
 
 with app.setup:
     import html
+    from pathlib import Path
 
     import marimo as mo
     import polars as pl
 
+    from anchor_app.uploader import Uploader, choices_for
     from anchor_core import fmt
     from anchor_core.ads import list_ads
     from anchor_core.analysis import event_features, run_analysis
@@ -104,39 +106,51 @@ def current(event_id, get_refresh, settings):
 
 
 @app.cell
-def ingest_form(settings):
-    _incoming = settings.home / "incoming"
-    _incoming.mkdir(parents=True, exist_ok=True)
-    browser = mo.ui.file_browser(initial_path=_incoming, filetypes=[".mp4", ".mov", ".m4v", ".mkv"],
-                                 selection_mode="file", multiple=True, restrict_navigation=True,
-                                 label=f"Footage on the server (copy large files into {_incoming})")
-    upload = mo.ui.file(filetypes=[".mp4", ".mov"], multiple=True, label="Or upload small clips")
+def ingest_form(event_id, media_url):
+    # Served by `anchor serve` (media_url is set): files go from the browser to the store in
+    # resumable parts, never through this kernel. Under `marimo edit` the browser is on this
+    # machine, so the files are picked where they already are.
+    browser = None if media_url else mo.ui.file_browser(
+        initial_path=Path.home(), filetypes=[".mp4", ".mov", ".m4v", ".mkv"], selection_mode="file", multiple=True,
+        label="Footage on this machine")
+    uploader = mo.ui.anywidget(Uploader(event_id=event_id, choices=choices_for(ANGLE_TYPES))) if media_url else None
     angle = mo.ui.dropdown(options=list(ANGLE_TYPES), value="wide", label="Angle type")
     go = mo.ui.run_button(label="Ingest")
-    mo.vstack([mo.md("## Ingest"), browser, upload, angle, go])
-    return angle, browser, go, upload
+    mo.vstack([mo.md("## Ingest"), uploader] if uploader is not None else
+              [mo.md("## Ingest"), browser, angle, go,
+               mo.md("Served by `anchor serve`, this section uploads from the browser instead (any size, resumable).")])
+    return angle, browser, go, uploader
 
 
 @app.cell
-def ingest_run(angle, browser, event_id, go, set_refresh, settings, upload):
-    mo.stop(not go.value)
-    import io
-
+def ingest_run(angle, browser, event_id, go, set_refresh, settings):
+    mo.stop(browser is None or not go.value)
     _store = open_store(settings)
-    _items = [(str(f.path), None) for f in browser.value] + [(io.BytesIO(u.contents), u.name) for u in upload.value]
     _done = []
-    with Catalog(settings.catalog_path) as _cat, mo.status.progress_bar(total=max(1, len(_items)),
+    with Catalog(settings.catalog_path) as _cat, mo.status.progress_bar(total=max(1, len(browser.value)),
                                                                        title="Ingesting") as _bar:
-        for _src, _name in _items:
+        for _f in browser.value:
             try:
-                _r = ingest_video(_cat, _store, event_id, _src, angle_type=angle.value, name=_name,
+                _r = ingest_video(_cat, _store, event_id, str(_f.path), angle_type=angle.value,
                                   scratch=settings.home / "tmp", ffmpeg=settings.ffmpeg)
-                _done.append(f"- {_name or _src}: {'added' if _r.created else 'already there'} `{_r.id}`")
+                _done.append(f"- {_f.name}: {'added' if _r.created else 'already there'} `{_r.id}`")
             except Exception as _exc:  # shown to the producer, nothing stored
-                _done.append(f"- {_name or _src}: **refused** — {_exc}")
+                _done.append(f"- {_f.name}: **refused** — {_exc}")
             _bar.update()
     set_refresh(lambda n: n + 1)
     mo.md("\n".join(_done) or "Nothing selected.")
+    return
+
+
+@app.cell
+def upload_results(set_refresh, uploader):
+    # Re-runs when the browser reports a finished file; the angle table above re-reads then.
+    mo.stop(uploader is None or not uploader.value["results"])
+    _results = uploader.value["results"]
+    set_refresh(lambda n: n + 1)
+    mo.md("\n".join(f"- {html.escape(r['file'])}: **refused** — {html.escape(r['error'])}" if "error" in r else
+                     f"- {html.escape(r['file'])}: {'added' if r['created'] else 'already there'} `{r['id']}`"
+                     for r in _results))
     return
 
 
@@ -255,7 +269,8 @@ def profile_editor(base_profile):
                                      show_value=True),
         "face_bonus": mo.ui.slider(0.0, 50.0, step=1.0, value=_p.face_bonus.get("closeup", 0.0),
                                    label="Face bonus", show_value=True),
-        "zoom": mo.ui.slider(0.0, 11.0, step=0.5, value=_p.zoom_threshold, label="Zoom at intensity",
+        "zoom": mo.ui.slider(0.0, 11.0, step=0.5, value=_p.zoom_threshold,
+                             label="Zoom at relative intensity (8 = the angle's top tenth)",
                              show_value=True),
         "ad": mo.ui.slider(0.0, 100.0, step=5.0, value=_p.ad_threshold, label="Ad slot threshold", show_value=True),
         "strategy": mo.ui.dropdown(options=["hysteresis", "optimal"], value=_p.strategy, label="Strategy"),

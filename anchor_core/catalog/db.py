@@ -18,6 +18,10 @@ from ..errors import AnchorError, NotFoundError
 from ..workdir import os_reason
 from .migrations import MIGRATIONS
 
+# DuckDB's file-handle registry is process-wide: opening and closing the same file from several
+# threads at once can fail with "Unique file handle conflict" (seen 3 in 800 cycles, 4 threads).
+_CONNECT_LOCK = threading.Lock()
+
 
 class Catalog:
     """A handle on the catalog database. Repository modules take one of these."""
@@ -31,7 +35,8 @@ class Catalog:
                 "your `data/`, pass --home DIR or set ANCHOR_HOME (`anchor event create` starts a new one)")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = duckdb.connect(str(self.path))
+            with _CONNECT_LOCK:
+                self._conn = duckdb.connect(str(self.path))
         except OSError as exc:
             raise AnchorError(f"cannot create the catalog {self.path}: {os_reason(exc)}; "
                               "choose a writable --home") from exc
@@ -76,7 +81,8 @@ class Catalog:
         return int(row[0]) if row and row[0] is not None else 0
 
     def close(self) -> None:
-        self._conn.close()
+        with _CONNECT_LOCK:
+            self._conn.close()
 
     def __enter__(self) -> Catalog:
         return self
