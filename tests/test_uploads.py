@@ -122,6 +122,11 @@ def test_the_janitor_aborts_stale_uploads_and_ones_the_catalog_forgot(s3_parts):
     assert [k for k, _, _ in mp.pending()] == ["events/e1/videos/new.mp4"]  # the fresh one is kept
     assert abort_stale(cat, mp, now=datetime.now() + timedelta(days=2)) == ["events/e1/videos/new.mp4"]
     assert mp.pending() == []
+    # and S3 itself drops what any crash leaves: a lifecycle rule on our prefix, other rules kept
+    rules = store.client.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    (ours,) = [r for r in rules if r["ID"].startswith("anchor-abort-incomplete")]
+    assert ours["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1
+    assert ours["Filter"]["Prefix"] == "tenant-a/"
 
 
 @pytest.fixture

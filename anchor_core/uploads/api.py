@@ -125,6 +125,9 @@ def abort_stale(cat: Catalog, backend: MultipartBackend, *, older_than: timedelt
     for up in list_uploads(cat, state="open", before=cutoff):
         abort_upload(cat, backend, up.upload_id)
         aborted.append(up.object_key)
+    lifecycle = getattr(backend, "ensure_lifecycle", None)
+    if lifecycle is not None:
+        lifecycle(days=max(1, older_than.days))
     pending = getattr(backend, "pending", None)
     if pending is not None:
         known = {u.backend_id for u in list_uploads(cat, state="open")}
