@@ -25,7 +25,7 @@ browser:
 	scripts/ensure-chromium
 
 test: lint browser
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q -rs
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -11,7 +11,7 @@ from ..errors import ConfigError, ValidationError
 from ..store import ObjectStore
 from ..store.keys import validate_key
 from .model import MultipartBackend, PartTarget, StoredPart, Upload, part_size
-from .store import get_upload, list_uploads, record_upload, set_state
+from .store import find_by_backend_id, get_upload, list_uploads, record_upload, set_state
 
 MAX_UPLOAD_BYTES = 200 << 30  # 200 GiB: far above any camera file, far below S3's 5 TiB
 STALE_AFTER = timedelta(days=1)
@@ -107,10 +107,9 @@ def accept_local_part(cat: Catalog, backend: MultipartBackend, backend_id: str, 
 
     if not isinstance(backend, LocalMultipart):
         raise ConfigError("part PUTs go to S3 directly when the store is S3")
-    matches = [u for u in list_uploads(cat, state=None) if u.backend == "local" and u.backend_id == backend_id]
-    if not matches:
+    up = find_by_backend_id(cat, "local", backend_id)
+    if up is None:
         raise ValidationError("no such upload in progress")
-    up = matches[0]
     backend.check(up, number, expires=expires, sig=sig)
     up.part_range(number)
     return backend.write_part(up, number, body)

@@ -48,3 +48,11 @@ def list_uploads(cat: Catalog, *, state: str | None = None, before: datetime | N
         sql, args = sql + " AND created_at < ?", [*args, before]
     with cat.cursor() as cur:
         return [_row(r) for r in cur.execute(sql + " ORDER BY created_at, id", args).fetchall()]
+
+
+def find_by_backend_id(cat: Catalog, backend: str, backend_id: str) -> Upload | None:
+    """The upload a part URL names (one indexed lookup per part PUT, not a scan of every upload)."""
+    with cat.cursor() as cur:
+        r = cur.execute(f"SELECT {_COLS} FROM uploads WHERE backend = ? AND backend_id = ?",
+                        [backend, backend_id]).fetchone()
+    return _row(r) if r else None
