@@ -12,7 +12,7 @@ from anchor_core.errors import AnchorError, InvalidTransition, NotFoundError, Va
 
 def test_new_catalog_is_at_the_latest_schema_version(settings):
     with Catalog(settings.catalog_path) as cat:
-        assert cat.schema_version() == MIGRATIONS[-1][0]
+        assert cat.schema_version() == max(m[0] for m in MIGRATIONS)
         tables = set(cat.frame("SELECT table_name FROM information_schema.tables")["table_name"])
     for name in ("events", "videos", "music", "features", "profiles", "timelines", "timeline_segments",
                  "ads", "renders", "reels", "shopify_stores", "products", "event_products", "jobs"):
@@ -22,7 +22,7 @@ def test_new_catalog_is_at_the_latest_schema_version(settings):
 def test_reopening_upgrades_with_new_migrations_and_keeps_data(settings):
     with Catalog(settings.catalog_path) as cat:
         ev = events_repo.create_event(cat, "Final", "sports")
-    extra = [*MIGRATIONS, (MIGRATIONS[-1][0] + 1, "add a column", "ALTER TABLE events ADD COLUMN venue VARCHAR")]
+    extra = [*MIGRATIONS, (max(m[0] for m in MIGRATIONS) + 1, "add a column", "ALTER TABLE events ADD COLUMN venue VARCHAR")]
     with Catalog(settings.catalog_path, migrations=extra) as cat:
         assert cat.schema_version() == extra[-1][0]
         assert events_repo.get_event(cat, ev.id).name == "Final"
@@ -33,14 +33,14 @@ def test_reopening_upgrades_with_new_migrations_and_keeps_data(settings):
 
 def test_a_failing_migration_is_rolled_back_and_reported(settings):
     Catalog(settings.catalog_path).close()
-    broken = [*MIGRATIONS, (MIGRATIONS[-1][0] + 1, "broken", "CREATE TABLE half (a INT); SELECT * FROM nowhere")]
+    broken = [*MIGRATIONS, (max(m[0] for m in MIGRATIONS) + 1, "broken", "CREATE TABLE half (a INT); SELECT * FROM nowhere")]
     with pytest.raises(AnchorError, match="migration .* failed"):
         Catalog(settings.catalog_path, migrations=broken)
     con = duckdb.connect(str(settings.catalog_path))
     version = con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     con.close()
-    assert version == MIGRATIONS[-1][0]
+    assert version == max(m[0] for m in MIGRATIONS)
     assert "half" not in tables
 
 

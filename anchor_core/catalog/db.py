@@ -101,10 +101,10 @@ def migrate(conn: duckdb.DuckDBPyConnection, migrations: list[tuple[int, str, st
     row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
     current = int(row[0]) if row else 0
     numbers = [m[0] for m in migrations]
-    if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
-        raise AnchorError("catalog migrations must have increasing, unique numbers")
+    if len(set(numbers)) != len(numbers):
+        raise AnchorError("catalog migrations must have unique numbers")
     applied = []
-    for number, description, sql in migrations:
+    for number, description, sql in sorted(migrations):  # features append theirs in any order
         if number <= current:
             continue
         conn.execute("BEGIN TRANSACTION")

@@ -1,4 +1,6 @@
-"""Numbered schema migrations. Append new ones; never edit or reorder applied ones.
+"""Numbered schema migrations. Append new ones; never edit or renumber applied ones.
+
+Numbers reserved: 3 jobs, 4 shopify, 5 twelvelabs, 6 veo (they are applied in number order).
 
 The whole product's schema is created here up front so that stages built in parallel
 (sync, analysis, timeline, render, reels, shopify) do not fight over it.
