@@ -112,3 +112,10 @@ def os_reason(exc: OSError) -> str:
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return "the folder is read-only"
     return exc.strerror or str(exc)
+
+
+def os_advice(exc: OSError) -> str:
+    """The one-line error for an OSError: what happened, where, and what to do."""
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    return (f"{os_reason(exc)}{where}; free some space, check the folder's permissions "
+            "or choose another --home")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .db import Catalog, migrate
+from .db import Catalog, CatalogBusy, migrate
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -19,4 +19,4 @@ def open_catalog(settings: Settings, *, create: bool = False) -> Catalog:
     return CATALOGS.open(settings, create=create)
 
 
-__all__ = ["Catalog", "migrate", "open_catalog"]
+__all__ = ["Catalog", "CatalogBusy", "migrate", "open_catalog"]

@@ -244,4 +244,21 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        3,
+        "background jobs",
+        """
+        ALTER TABLE jobs ADD COLUMN args JSON;
+        ALTER TABLE jobs ADD COLUMN args_key VARCHAR;
+        ALTER TABLE jobs ADD COLUMN attempts INTEGER DEFAULT 0;
+        ALTER TABLE jobs ADD COLUMN max_attempts INTEGER DEFAULT 3;
+        ALTER TABLE jobs ADD COLUMN worker VARCHAR;
+        ALTER TABLE jobs ADD COLUMN heartbeat_at TIMESTAMP;
+        ALTER TABLE jobs ADD COLUMN started_at TIMESTAMP;
+        ALTER TABLE jobs ADD COLUMN finished_at TIMESTAMP;
+        ALTER TABLE jobs ADD COLUMN result JSON;
+        ALTER TABLE jobs ADD COLUMN cancel_requested BOOLEAN DEFAULT false;
+        ALTER TABLE jobs ADD COLUMN history JSON;
+        """,
+    ),
 ]

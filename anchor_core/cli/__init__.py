@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "anchor_core.cli.report",
     "anchor_core.cli.backends",
     "anchor_core.cli.uploads",
+    "anchor_core.cli.jobs",
 )
 
 
@@ -60,11 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"anchor: error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:  # the machine said no (disk full, read-only, gone): one line, no traceback
-        from ..workdir import os_reason
+        from ..workdir import os_advice
 
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        print(f"anchor: error: {os_reason(exc)}{where}; free some space, check the folder's permissions "
-              "or choose another --home", file=sys.stderr)
+        print(f"anchor: error: {os_advice(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("anchor: interrupted", file=sys.stderr)

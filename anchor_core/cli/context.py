@@ -7,12 +7,10 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, is_dataclass
-from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings, load_settings
+from ..jsonsafe import _is_frame, to_jsonable
 
 if TYPE_CHECKING:  # the catalog pulls duckdb and polars: imported when a command first opens it
     from ..catalog import Catalog
@@ -55,6 +53,32 @@ class Context:
             self._catalog.close()
             self._catalog = None
 
+    def run_job(self, kind: str, args: dict[str, Any], *, background: bool = False,
+                label: str | None = None) -> dict[str, Any] | None:
+        """Run a job here (recorded in the catalog) and return its result; with `background`,
+        queue it for `anchor worker`, print its id as the last line and return None."""
+        from ..errors import AnchorError
+        from ..jobs import run_foreground, submit_job
+
+        cat = self.catalog()
+        if background:
+            job, created = submit_job(cat, kind, args)
+            if not created:
+                print(f"anchor: the same {kind} job is already {job.status}; not starting a second one",
+                      file=sys.stderr)
+            elif not self.quiet:
+                print(f"anchor: queued; `anchor worker` runs it (anchor serve starts one), "
+                      f"`anchor jobs show {job.id}` follows it", file=sys.stderr)
+            print(job.id)
+            return None
+        job = run_foreground(self.settings, cat, kind, args, event_id=args.get("event"),
+                             echo=self.progress(label or kind))
+        if job.status == "done":
+            return job.result or {}
+        if job.status == "cancelled":
+            raise AnchorError(f"job {job.id} ({kind}) was cancelled; `anchor jobs retry {job.id}` runs it again")
+        raise AnchorError(job.error or f"job {job.id} ({kind}) failed")
+
     def out(self, obj: Any, json_mode: bool = False) -> None:
         """Print a result: JSON when asked, else text (frames print as tables)."""
         if json_mode:
@@ -87,27 +111,3 @@ class Context:
             sys.stderr.flush()
 
         return report
-
-
-def _is_frame(obj: Any) -> bool:
-    """A polars DataFrame? Without importing polars: no frame exists before polars was imported."""
-    pl = sys.modules.get("polars")
-    return pl is not None and isinstance(obj, pl.DataFrame)
-
-
-def to_jsonable(obj: Any) -> Any:
-    if _is_frame(obj):
-        return [to_jsonable(r) for r in obj.to_dicts()]
-    if is_dataclass(obj) and not isinstance(obj, type):
-        return to_jsonable(asdict(obj))
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, datetime | date):
-        return obj.isoformat()
-    if isinstance(obj, Path):
-        return str(obj)
-    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
-        return obj.item()
-    return obj

@@ -25,6 +25,8 @@ def register(sub: Any) -> None:
     mus.add_argument("event")
     mus.add_argument("file")
     mus.add_argument("--json", action="store_true")
+    mus.add_argument("--background", action="store_true",
+                     help="copy the file now, queue the beat analysis as a job; prints the job id")
     mus.set_defaults(func=cmd_music)
 
 
@@ -91,29 +93,24 @@ def cmd_ingest(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_music(args: argparse.Namespace, ctx: Context) -> int:
     from ..ingest import ingest_music
-    from ..music import analyze_music, save_music_analysis
 
     cat, store = ctx.catalog(), ctx.store()
     r = ingest_music(cat, store, args.event, args.file, progress=_bytes(ctx, args.file), ffmpeg=ctx.settings.ffmpeg)
     summary = _summary(r, args.file)
     for w in r.warnings:
         warn(w)
-    analysis = analyze_music(str(store.path_for(r.object_key)), ffmpeg=ctx.settings.ffmpeg,
-                             progress=ctx.progress("music"))
-    save_music_analysis(cat, args.event, r.id, analysis)
-    summary.update(tempo_bpm=analysis.tempo_bpm, meter=analysis.meter, beats=len(analysis.beats_s),
-                   beats_s=[round(b, 3) for b in analysis.beats_s],
-                   downbeats_s=[round(b, 3) for b in analysis.downbeats_s],
-                   tempo_sections=[[round(s, 3), round(b, 2)] for s, b in analysis.tempo_sections],
-                   confidence=round(analysis.confidence, 3), low_confidence=analysis.low_confidence)
+    result = ctx.run_job("music", {"event": args.event, "music_id": r.id}, background=args.background)
+    if result is None:
+        return 0
+    summary.update({k: v for k, v in result.items() if k not in ("event_id", "music_id", "duration_s")})
     if args.json:
         ctx.out(summary, True)
         return 0
-    meter = f"{analysis.meter}/4" if analysis.meter else "meter unclear"
-    low = " (low: the beats are a guess, cuts will not snap to them)" if analysis.low_confidence else ""
-    print(f"{args.file}: {analysis.duration_s:.1f} s, {analysis.tempo_bpm:.1f} BPM, {meter}, "
-          f"{len(analysis.beats_s)} beats, {len(analysis.downbeats_s)} downbeats, "
-          f"confidence {analysis.confidence:.2f}{low}")
+    meter = f"{result['meter']}/4" if result["meter"] else "meter unclear"
+    low = " (low: the beats are a guess, cuts will not snap to them)" if result["low_confidence"] else ""
+    print(f"{args.file}: {result['duration_s']:.1f} s, {result['tempo_bpm']:.1f} BPM, {meter}, "
+          f"{result['beats']} beats, {len(result['downbeats_s'])} downbeats, "
+          f"confidence {result['confidence']:.2f}{low}")
     print(r.id)
     return 0
 

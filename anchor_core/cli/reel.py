@@ -24,19 +24,18 @@ def _reel_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--duration", type=float, default=30.0, help="seconds (at most)")
     p.add_argument("--size", default="1280x720")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--background", action="store_true", help="queue it as a job for `anchor worker`; prints the job id")
 
 
 def cmd_reel(args: argparse.Namespace, ctx: Context) -> int:
-    from ..reels import make_reel
-    from ..render import OutputFormat
-
     w, h = parse_size(args.size)
-    r = make_reel(ctx.catalog(), ctx.store(), ctx.settings, args.event, query=args.query, vibe=args.vibe,
-                  duration_s=args.duration, fmt=OutputFormat(width=w, height=h), progress=ctx.progress("reel"))
-    summary = {"reel_id": r.reel_id, "path": r.path, "object_key": r.object_key, "duration_s": r.duration_s,
-               "moments": [m.__dict__ for m in r.moments]}
+    summary = ctx.run_job("reel", {"event": args.event, "query": args.query, "vibe": args.vibe,
+                                   "duration_s": args.duration, "width": w, "height": h},
+                          background=args.background)
+    if summary is None:
+        return 0
     if args.json:
-        ctx.out(summary, True)
+        ctx.out({k: v for k, v in summary.items() if k != "event_id"}, True)
     else:
-        print(f"reel: {r.path} ({r.duration_s:.1f} s, {len(r.moments)} moments)")
+        print(f"reel: {summary['path']} ({summary['duration_s']:.1f} s, {len(summary['moments'])} moments)")
     return 0

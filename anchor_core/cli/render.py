@@ -19,6 +19,7 @@ def register(sub: Any) -> None:
     p.add_argument("--no-ads", action="store_true",
                    help="leave the ad slots as footage (a preview: the stored master stays as it is)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--background", action="store_true", help="queue it as a job for `anchor worker`; prints the job id")
     p.set_defaults(func=cmd_render)
 
 
@@ -33,24 +34,22 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def cmd_render(args: argparse.Namespace, ctx: Context) -> int:
-    from ..render import OutputFormat, render_event
+    import os
 
     w, h = parse_size(args.size)
-    fmt = OutputFormat(width=w, height=h, fps=args.fps)
-    r = render_event(ctx.catalog(), ctx.store(), ctx.settings, args.event, fmt=fmt, out=args.out,
-                     progress=ctx.progress("render"), with_ads=not args.no_ads)
-    summary = {"render_id": r.render_id, "kind": r.kind, "object_key": r.object_key or None, "path": r.path,
-               "duration_s": r.result.duration_s, "chunks": r.result.chunks, "ads": r.ads,
-               "audio_master": r.audio_master, "loudness_lufs": r.result.loudness.get("output_i"),
-               "true_peak_dbtp": r.result.loudness.get("true_peak_dbtp")}
-    for name in r.unsynced:
+    job_args = {"event": args.event, "width": w, "height": h, "fps": args.fps,
+                "out": os.path.abspath(args.out) if args.out else None, "with_ads": not args.no_ads}
+    summary = ctx.run_job("render", job_args, background=args.background)
+    if summary is None:
+        return 0
+    for name in summary["unsynced"]:
         print(f"anchor: warning: {name} is not synced and was left out of the master; see `anchor sync {args.event}`",
               file=sys.stderr)
-    for note in r.warnings:
+    for note in summary["warnings"]:
         print(f"anchor: warning: {note}", file=sys.stderr)
     if args.json:
-        ctx.out(dict(summary, unsynced=list(r.unsynced), warnings=list(r.warnings)), True)
+        ctx.out({k: v for k, v in summary.items() if k != "event_id"}, True)
     else:
-        print(f"{r.kind}: {r.path} ({r.result.duration_s:.1f} s, {r.ads} ad(s), "
+        print(f"{summary['kind']}: {summary['path']} ({summary['duration_s']:.1f} s, {summary['ads']} ad(s), "
               f"measured {summary['loudness_lufs']} LUFS, true peak {summary['true_peak_dbtp']} dBTP)")
     return 0

@@ -19,33 +19,41 @@ def register(sub: Any) -> None:
                         "by measurement, an angle with real sound that overlaps the most others); with "
                         "files, one of them, or 'auto'")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--background", action="store_true",
+                   help="(an event) queue it as a job for `anchor worker`; prints the job id")
     p.set_defaults(func=cmd_sync)
 
 
 def cmd_sync(args: argparse.Namespace, ctx: Context) -> int:
     from ..executor import make_executor
-    from ..sync import resolve_reference, sync_event, sync_files
+    from ..sync import resolve_reference, sync_files
 
     files = len(args.targets) >= 2 and all(Path(t).is_file() for t in args.targets)
     if not files and len(args.targets) != 1:
         missing = [t for t in args.targets if not Path(t).is_file()]
         raise ValidationError(f"not files: {', '.join(missing)}; give one event id or two or more files")
+    if not files:
+        result = ctx.run_job("sync", {"event": args.targets[0], "reference": args.reference},
+                             background=args.background)
+        if result is None:
+            return 0
+        return _print_rows(args, ctx, result["angles"])
+    if args.background:
+        raise ValidationError("--background needs an event: files given directly are synced here and now")
     ref: int | None = 0
-    if files and args.reference is not None:
+    if args.reference is not None:
         ref = None if args.reference == "auto" else resolve_reference(
             [(t, Path(t).name) for t in args.targets], args.reference, what="the files given")
     executor = make_executor(ctx.settings, max_workers=2)
     try:
-        if files:
-            results = sync_files(args.targets, ref, executor=executor, progress=ctx.progress("sync"),
-                                 ffmpeg=ctx.settings.ffmpeg)
-            rows = [r.public() for r in results]
-        else:
-            pairs = sync_event(ctx.catalog(), ctx.store(), args.targets[0], reference_video_id=args.reference,
-                               executor=executor, progress=ctx.progress("sync"), ffmpeg=ctx.settings.ffmpeg)
-            rows = [dict(r.public(), video_id=vid) for vid, r in pairs]
+        results = sync_files(args.targets, ref, executor=executor, progress=ctx.progress("sync"),
+                             ffmpeg=ctx.settings.ffmpeg)
     finally:
         executor.shutdown()
+    return _print_rows(args, ctx, [r.public() for r in results])
+
+
+def _print_rows(args: argparse.Namespace, ctx: Context, rows: list[dict[str, Any]]) -> int:
     if args.json:
         ctx.out(rows, True)
         return 0

@@ -25,6 +25,7 @@ def _timeline_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", help="a profile name (sports, concert, wedding, conference) or a JSON file")
     p.add_argument("--strategy", choices=STRATEGIES, help="override the profile's switching strategy")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--background", action="store_true", help="queue it as a job for `anchor worker`; prints the job id")
 
 
 def _export_arguments(e: argparse.ArgumentParser) -> None:
@@ -38,33 +39,33 @@ def _export_arguments(e: argparse.ArgumentParser) -> None:
 
 
 def cmd_timeline(args: argparse.Namespace, ctx: Context) -> int:
-    from ..timeline import timeline_event
+    import os
 
-    tid, tl = timeline_event(ctx.catalog(), args.event, profile=args.profile, strategy=args.strategy)
-    counts = {"segments": len(tl.segments), "zooms": len(tl.zooms), "ad_slots": len(tl.ad_slots),
-              "chapters": len(tl.chapters)}
-    summary = {
-        "timeline_id": tid, "profile": f"{tl.profile_name} v{tl.profile_version}", "strategy": tl.strategy,
-        "duration_s": tl.duration_ms / 1000.0, "beat_synced": tl.beat_synced, "audio_master": tl.audio_master,
-    }
-    for vid in tl.unsynced:
+    profile = os.path.abspath(args.profile) if args.profile and os.path.isfile(args.profile) else args.profile
+    summary = ctx.run_job("timeline", {"event": args.event, "profile": profile, "strategy": args.strategy},
+                          background=args.background)
+    if summary is None:
+        return 0
+    for vid in summary["unsynced"]:
         print(f"anchor: warning: angle {vid} is not synced and was left out of the edit; see `anchor sync {args.event}`",
               file=sys.stderr)
     if args.json:  # the edit itself, not only its size
-        ctx.out(dict(summary, counts=counts, unsynced=list(tl.unsynced), **tl.frames()), True)
+        ctx.out({k: v for k, v in summary.items() if k != "event_id"}, True)
         return 0
-    for s in tl.segments:
-        print(f"{s.start_ms / 1000:8.2f} – {s.end_ms / 1000:8.2f}  {s.angle_type:8s} {s.video_id}  score {s.score:.1f}")
-    for c in tl.chapters:
-        print(f"chapter {c.timestamp_ms / 1000:8.2f}  {c.title}")
-    for a in tl.ad_slots:
-        print(f"ad slot {a.timestamp_ms / 1000:8.2f}  {a.duration_ms / 1000:.0f} s  score {a.score:.0f}")
-    for z in tl.zooms:
-        print(f"zoom    {z.start_ms / 1000:8.2f}  {z.duration_ms / 1000:.1f} s  x{z.zoom_factor:.2f}  {z.video_id}")
-    print(f"{summary['profile']}, {tl.strategy}, {summary['duration_s']:.1f} s: "
-          + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
-          + (", cuts on the beat" if tl.beat_synced else ""))
-    print(tid)
+    for s in summary["segments"]:
+        print(f"{s['start_ms'] / 1000:8.2f} – {s['end_ms'] / 1000:8.2f}  {s['angle_type']:8s} {s['video_id']}  "
+              f"score {s['score']:.1f}")
+    for c in summary["chapters"]:
+        print(f"chapter {c['timestamp_ms'] / 1000:8.2f}  {c['title']}")
+    for a in summary["ad_slots"]:
+        print(f"ad slot {a['timestamp_ms'] / 1000:8.2f}  {a['duration_ms'] / 1000:.0f} s  score {a['score']:.0f}")
+    for z in summary["zooms"]:
+        print(f"zoom    {z['start_ms'] / 1000:8.2f}  {z['duration_ms'] / 1000:.1f} s  x{z['zoom_factor']:.2f}  "
+              f"{z['video_id']}")
+    print(f"{summary['profile']}, {summary['strategy']}, {summary['duration_s']:.1f} s: "
+          + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in summary["counts"].items())
+          + (", cuts on the beat" if summary["beat_synced"] else ""))
+    print(summary["timeline_id"])
     return 0
 
 

@@ -11,9 +11,11 @@ same thread (every runner in this package does), so a pool thread never outlives
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import Callable
 
@@ -55,3 +57,26 @@ def bind_to_parent() -> None:
     """Call in a worker process (e.g. a process pool's initializer) so it dies with its parent."""
     if _PRCTL is not None:
         _PRCTL(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+
+
+def spawn_python(args: list[str], *, log_path: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """`python ARGS` in its own process group, dying with this thread, output appended to a log.
+
+    Its own group lets a cancel stop it and every ffmpeg it started with one signal."""
+    with open(log_path, "ab") as log:
+        return subprocess.Popen([sys.executable, *args], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                env=env, start_new_session=True, preexec_fn=die_with_parent())
+
+
+def kill_group(proc: subprocess.Popen[bytes], *, grace_s: float = 1.0) -> int:
+    """SIGTERM the child's process group, then SIGKILL whatever of the group is left; its exit code."""
+
+    def signal_group(sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+
+    signal_group(signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=grace_s)
+    signal_group(signal.SIGKILL)  # also any ffmpeg the child left behind
+    return proc.wait()
