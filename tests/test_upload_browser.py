@@ -196,6 +196,35 @@ def test_a_part_put_with_a_wrong_signature_expired_or_for_another_upload_is_403_
         assert c.put(ta["url"], content=chunk).status_code == 200  # the genuine URL still works
 
 
+def test_after_a_server_restart_old_part_urls_are_403_and_fresh_ones_finish_the_same_upload(tmp_path):
+    """A restart draws a new signing secret: the widget's cached URLs fail with 403, it asks
+    for new ones, and the upload goes on from the parts the catalog and the store kept."""
+    data = padded_clip(tmp_path / "phone.mp4", 3 * PART, seed=4).read_bytes()
+    first = start_server(tmp_path / "home")
+    try:
+        with first.client() as c:
+            up = begin(c, first, data).json()
+            t1, t2, t3 = targets(c, up["upload_id"], [1, 2, 3])
+            assert put(c, t1, data).status_code == 200
+    finally:
+        first.stop()
+    second = start_server(tmp_path / "home")  # same home, new process, new random secret
+    try:
+        with second.client() as c:
+            stale = put(c, t2, data)
+            assert stale.status_code == 403 and "new part URLs" in stale.json()["error"]
+            status = c.get(f"{API}/{up['upload_id']}").json()
+            assert status["stored"] == [1] and status["missing"] == 2
+            for t in targets(c, up["upload_id"], [2, 3]):
+                assert put(c, t, data).status_code == 200
+            done = c.post(f"{API}/{up['upload_id']}/complete", json={"sha256": _sha(data)})
+            assert done.status_code == 200, done.text
+        key = done.json()["object_key"]
+        assert _sha((tmp_path / "home" / "store" / key).read_bytes()) == _sha(data)
+    finally:
+        second.stop()
+
+
 def test_a_part_over_its_declared_size_is_refused_before_or_while_reading_and_nothing_is_kept(local_server):
     data = os.urandom(PART + 1000)
     with local_server.client() as c:

@@ -220,3 +220,23 @@ def test_cli_lists_and_aborts_uploads(local_parts, tmp_path, capsys):
     assert main(["--home", home, "uploads", "list", "--state", "open"]) == 0
     assert "no uploads" in capsys.readouterr().out
     assert not list((store.root / ".incoming" / "uploads").iterdir())
+
+
+def test_the_bucket_cors_rule_lets_the_app_origin_put_parts_and_read_etags(s3_parts):
+    cat, store, mp = s3_parts
+    store.client.put_bucket_cors(Bucket=BUCKET, CORSConfiguration={"CORSRules": [
+        {"ID": "someone-else", "AllowedOrigins": ["https://other.example"], "AllowedMethods": ["GET"]}]})
+    mp.ensure_cors(["https://old.example"])
+    rule = mp.ensure_cors(["https://anchor.example.com", "http://127.0.0.1:2718"])
+    rules = store.client.get_bucket_cors(Bucket=BUCKET)["CORSRules"]
+    assert [r["ID"] for r in rules] == ["someone-else", rule["ID"]]  # ours replaced, theirs kept
+    ours = rules[1]
+    assert ours["AllowedOrigins"] == ["http://127.0.0.1:2718", "https://anchor.example.com"]
+    assert "PUT" in ours["AllowedMethods"] and ours["ExposeHeaders"] == ["ETag"]
+    # what a browser's preflight for a part PUT gets back from the S3 server
+    (target,) = part_targets(cat, mp, begin_upload(cat, mp, "events/e1/videos/c.mp4", 9 * MB).upload_id, [1])
+    pre = httpx.options(target.url, headers={"Origin": "https://anchor.example.com",
+                                             "Access-Control-Request-Method": "PUT"})
+    assert pre.headers.get("access-control-allow-origin") in ("https://anchor.example.com", "*"), pre.headers
+    with pytest.raises(ValidationError, match="scheme, host and port"):
+        mp.ensure_cors(["https://anchor.example.com/path"])

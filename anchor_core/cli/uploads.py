@@ -1,4 +1,4 @@
-"""`anchor uploads list|abort|janitor`: the resumable uploads the catalog knows."""
+"""`anchor uploads list|abort|janitor|cors`: the resumable uploads the catalog knows."""
 
 from __future__ import annotations
 
@@ -22,6 +22,10 @@ def register(sub: Any) -> None:
     jan = upsub.add_parser("janitor", help="abort uploads left open for more than a day")
     jan.add_argument("--json", action="store_true")
     jan.set_defaults(func=cmd_janitor)
+    cors = upsub.add_parser("cors", help="let browsers on these origins PUT parts straight to the S3 bucket")
+    cors.add_argument("origins", nargs="+", metavar="ORIGIN", help="e.g. https://anchor.example.com")
+    cors.add_argument("--json", action="store_true")
+    cors.set_defaults(func=cmd_cors)
 
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
@@ -57,4 +61,19 @@ def cmd_janitor(args: argparse.Namespace, ctx: Context) -> int:
 
     keys = abort_stale(ctx.catalog(), open_multipart(ctx.store()))
     ctx.out({"aborted": keys} if args.json else "\n".join(f"aborted {k}" for k in keys) or "nothing stale", args.json)
+    return 0
+
+
+def cmd_cors(args: argparse.Namespace, ctx: Context) -> int:
+    from ..errors import ConfigError
+    from ..uploads import open_multipart
+
+    mp = open_multipart(ctx.store())
+    ensure = getattr(mp, "ensure_cors", None)
+    if ensure is None:
+        raise ConfigError("the local store needs no CORS rule: browsers send parts to anchor serve itself, "
+                          "on the app's own origin (set ANCHOR_STORE=s3 to configure a bucket)")
+    rule = ensure(list(args.origins))
+    ctx.out(rule if args.json else f"bucket CORS: {', '.join(rule['AllowedOrigins'])} may PUT parts "
+            "and read their ETag", args.json)
     return 0

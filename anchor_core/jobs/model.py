@@ -29,8 +29,11 @@ class Cancelled(AnchorError):
 class TaskContext(Protocol):
     """What a task function gets. `progress` also checks for cancellation and raises Cancelled."""
 
-    settings: Settings
-    job_id: str
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def job_id(self) -> str: ...
 
     def catalog(self) -> Catalog: ...
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from typing import Any
 
 from ..errors import AnchorError, ValidationError
@@ -88,6 +89,29 @@ class S3Multipart:
                       "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": int(days)}})
         self.store.client.put_bucket_lifecycle_configuration(Bucket=self.store.bucket,
                                                             LifecycleConfiguration={"Rules": rules})
+
+    def ensure_cors(self, origins: list[str], *, max_age_s: int = 3600) -> dict[str, Any]:
+        """The bucket CORS rule a browser needs to PUT parts straight to S3 from these origins
+        and read each part's ETag (without ExposeHeaders the browser hides it and completion
+        fails). Our rule is replaced, other rules are kept; returns the rule."""
+        from botocore.exceptions import ClientError
+
+        for origin in origins:
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?", origin):
+                raise ValidationError(f"origin {origin!r}: give scheme, host and port only, such as "
+                                      "https://anchor.example.com or http://127.0.0.1:2718")
+        rule_id = f"anchor-uploads-{self.store.prefix.strip('/') or 'all'}"
+        try:
+            rules = self.store.client.get_bucket_cors(Bucket=self.store.bucket).get("CORSRules", [])
+        except ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code")) != "NoSuchCORSConfiguration":
+                raise self.store._errors("cors", exc) from exc
+            rules = []
+        rule = {"ID": rule_id, "AllowedOrigins": sorted(set(origins)), "AllowedMethods": ["PUT", "GET", "HEAD"],
+                "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": int(max_age_s)}
+        rules = [r for r in rules if r.get("ID") != rule_id] + [rule]
+        self.store.client.put_bucket_cors(Bucket=self.store.bucket, CORSConfiguration={"CORSRules": rules})
+        return rule
 
     def pending(self) -> list[tuple[str, str, Any]]:
         """(key, upload id, initiated) of every multipart upload S3 holds under our prefix."""
