@@ -75,7 +75,25 @@ def worker_gone(name: str | None) -> bool:
 
 
 def requeue_dead(cat: Catalog, stale_after_s: float = STALE_AFTER_S) -> list[tuple[str, str]]:
-    return store.requeue_stale(cat, stale_after_s=stale_after_s, gone=worker_gone)
+    out = store.requeue_stale(cat, stale_after_s=stale_after_s, gone=worker_gone)
+    for job_id, _status in out:
+        settle_event(cat, store.get(cat, job_id).event_id)
+    return out
+
+
+def settle_event(cat: Catalog, event_id: str | None) -> None:
+    """A job killed mid-step cannot take its event out of `analyzing` or `generating`; when no
+    job of the event still runs, the event is marked `failed`, from which every step may start
+    again (otherwise a cancelled render would block the next analysis for good)."""
+    from ..catalog import events as events_repo
+
+    if not event_id or store.list_jobs(cat, event_id=event_id, status="running"):
+        return
+    try:
+        if events_repo.get_event(cat, event_id).status in ("analyzing", "generating"):
+            events_repo.set_event_status(cat, event_id, "failed")
+    except AnchorError:
+        return
 
 
 @dataclass
@@ -223,7 +241,7 @@ def run_in_child(settings: Settings, cat: Catalog, job: Job, *, heartbeat_s: flo
         except AnchorError:
             continue  # the child holds the catalog for a moment: look again
         if cancelled or (stop is not None and stop.is_set()):
-            kill_group(proc)
+            kill_group(proc, grace_s=0.0 if cancelled else 2.0)  # a cancelled job's output is discarded anyway
             break
     code = proc.wait()
     current = store.get(cat, job.id)
@@ -231,12 +249,15 @@ def run_in_child(settings: Settings, cat: Catalog, job: Job, *, heartbeat_s: flo
         return current
     if cancelled or current.cancel_requested:
         sweep_stale(settings.tmp_root)
-        return store.finish(cat, job.id, status="cancelled")
+        done = store.finish(cat, job.id, status="cancelled")
+        settle_event(cat, job.event_id)
+        return done
     how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
     sweep_stale(settings.tmp_root)
     why = ("the worker was stopped" if stop is not None and stop.is_set()
            else f"its process ended with {how} (log: {logs / (job.id + '.log')})")
     store.release(cat, job.id, why)
+    settle_event(cat, job.event_id)
     return store.get(cat, job.id)
 
 
