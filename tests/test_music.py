@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from anchor_core.cli import main as anchor
+from anchor_core.media import decode_audio
 from anchor_core.music import (
     MusicAnalysis,
     analyze_music,
@@ -17,6 +18,7 @@ from anchor_core.music import (
     snap_to_beats,
     usable_beats,
 )
+from anchor_core.music.analysis import SR
 from tests.beatgen import STYLES, fmeasure, piece, track
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "beats"
@@ -38,6 +40,19 @@ def test_rendered_excerpts_give_beats_tempo_meter_and_downbeats(name):
     assert a.meter == t["meter"] and not a.low_confidence, (name, a.meter, a.confidence)
     assert a.tempo_sections and a.tempo_sections[0][0] <= 1.0
     assert usable_beats(a) == a.beats_s
+    assert fmeasure(a.downbeats_s, t["downbeats"]) >= 0.8, (name, a.downbeats_s[:3])  # the bar phase, not only the beats
+
+
+@pytest.mark.parametrize(("name", "start_s"), [("swing", 1.7), ("pop", 2.6), ("country", 3.4), ("rock", 0.9)])
+def test_rendered_downbeats_hold_when_the_excerpt_starts_mid_bar(name, start_s):
+    """The bar phase comes from the music (harmony changing on one, kick and bass on one), not
+    from where the file starts: a walking bass (swing) or a chord pushed onto the last off-beat
+    (pop) must not move it."""
+    t = TRUTH[name]
+    y = decode_audio(str(FIXTURES / t["file"]), SR)[int(start_s * SR):]
+    a = analyze_samples(y)
+    downbeats = [d - start_s for d in t["downbeats"] if d >= start_s - 0.05]
+    assert a.meter == 4 and fmeasure(a.downbeats_s, downbeats) >= 0.8, (name, start_s, a.downbeats_s[:3])
 
 
 def test_rendered_waltz_is_in_three_with_its_downbeats():
@@ -68,6 +83,7 @@ def test_generated_styles_give_beats_and_tempo(style):
     assert fmeasure(a.beats_s, t["beats"]) >= 0.9, (style, a.tempo_bpm)
     assert _tempo_ok(a.tempo_bpm, t["tempo_bpm"]), (style, a.tempo_bpm, t["tempo_bpm"])
     assert a.meter == t["meter"] and not a.low_confidence
+    assert fmeasure(a.downbeats_s, t["downbeats"]) >= 0.8, (style, a.downbeats_s[:3])  # pop: the bass anticipates one
 
 
 def test_generated_rubato_is_low_confidence_and_waltz_in_three():

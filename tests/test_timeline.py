@@ -367,3 +367,69 @@ def test_an_ad_break_is_scored_by_its_worst_moment_including_the_one_after_it():
     window = np.array([80.0, 80.0, 30.0, 80.0, 80.0, 80.0])
     # a 2-window break at 0 would run into the talk at window 2: it scores the talk's 30
     assert slot_scores(window, 2).tolist() == [30.0, 30.0, 30.0, 80.0, 80.0, 80.0]
+
+
+@pytest.mark.parametrize("peak", [3.0, 6.0])
+def test_chapters_and_ad_breaks_read_the_action_on_the_zooms_relative_scale(peak):
+    """An analyser whose wide angle peaks near 6 (or, a lower-scaled one, near 3) still makes the
+    peak a chapter and keeps the ad break out of it: both read the angle's top decile as 8, as the
+    zoom does. On the raw numbers the peak never reached the chapter's 8, and a peak at 3 read
+    as a calm spot for a break."""
+    from anchor_core.timeline.intensity import event_peak
+
+    n = 200  # 400 s: room for two breaks more than four minutes apart
+    rng = np.random.default_rng(7)
+    calm = peak * (0.12 + 0.1 * rng.random(n))
+    rows = [{"action_intensity": float(calm[k])} for k in range(n)]
+    for k in range(40, 45):  # 80-90 s: the play peaks and the crowd cheers (low complexity: a wide shot)
+        rows[k] = {"action_intensity": peak, "audio_events": ["cheer"], "visual_complexity": 0.2}
+    for k in range(175, 179):  # 350-358 s: a timeout on a quiet wide shot
+        rows[k] = {"action_intensity": float(calm[k]), "audio_events": ["timeout"], "visual_complexity": 0.2}
+    g = build_grid(table({"A": rows}, n), angles_of({"A": "wide"}, n * 2.0))
+    p = builtin_profile("sports")
+    assert event_peak(g, p)[40:45].min() >= p.chapter_action and event_peak(g, p)[175] <= 3.0
+    tl = build_timeline(g, p)
+    highlights = [c for c in tl.chapters if c.kind == "highlight"]
+    assert len(highlights) == 1 and 70_000 <= highlights[0].timestamp_ms <= 88_000, tl.chapters
+    assert "cheer" in highlights[0].title.lower()
+    assert [s.timestamp_ms for s in tl.ad_slots] == [350_000]  # the timeout, not the peak
+    assert not any(s.timestamp_ms < 90_000 + 2000 and s.timestamp_ms + s.duration_ms > 80_000 for s in tl.ad_slots)
+
+
+def test_a_new_builtin_profile_wins_over_an_edit_saved_under_the_old_one(catalog):
+    """A catalog from before the sports cut: the old built-in sports v1 and a user's edit of it
+    saved as sports v2. The shipped sports v2 must not be shadowed by the edit that took its
+    number: it lands on top, the edit stays stored, and a later edit builds on the new one."""
+    import json
+
+    from anchor_core.timeline import latest_profile, save_profile
+    from anchor_core.timeline.profile import same_rules
+    from anchor_core.timeline.profiles_store import ensure_builtin_profiles, get_profile
+
+    shipped = builtin_profile("sports")
+    assert shipped.version == 2
+    old = shipped.with_changes(version=1, burst_angle="", zoom_burst_tail=False, reaction_ms=0, crowd_max_share=1.0)
+    edit = old.with_changes(version=2, hysteresis=0.5)
+    with catalog.transaction() as cur:  # the rows as the previous version wrote them
+        cur.execute("INSERT INTO profiles (id, name, event_type, version, body) VALUES ('prof_old', 'sports', 'sports',"
+                    " 1, ?)", [json.dumps(old.to_dict())])
+        cur.execute("INSERT INTO profiles (id, name, event_type, version, body, parent_id) VALUES ('prof_edit',"
+                    " 'sports', 'sports', 2, ?, 'prof_old')", [json.dumps(edit.to_dict())])
+    pid, latest = latest_profile(catalog, "sports")
+    assert same_rules(latest, shipped) and latest.version == 3 and pid not in ("prof_old", "prof_edit")
+    assert get_profile(catalog, "prof_edit").hysteresis == 0.5  # the user's edit is kept, by its id
+    ensure_builtin_profiles(catalog)  # seeding again stores nothing
+    assert catalog.frame("SELECT count(*) AS n FROM profiles WHERE name = 'sports'")["n"][0] == 3
+    mine_id, mine = save_profile(catalog, latest.with_changes(hysteresis=0.4))
+    assert mine.version == 4 and latest_profile(catalog, "sports") == (mine_id, mine)  # a later edit wins
+    assert catalog.frame("SELECT parent_id FROM profiles WHERE id = ?", [mine_id])["parent_id"][0] == pid
+    ensure_builtin_profiles(catalog)
+    assert latest_profile(catalog, "sports")[0] == mine_id
+
+
+def test_a_fresh_catalog_holds_each_builtin_profile_at_its_shipped_version(catalog):
+    from anchor_core.timeline import latest_profile
+
+    for name in BUILTIN:
+        _, p = latest_profile(catalog, name)
+        assert p == builtin_profile(name)

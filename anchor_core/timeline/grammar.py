@@ -26,10 +26,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from .grid import Grid
-from .intensity import EVENT_TOP_SHARE, event_levels, event_relative, runs_of, zoom_levels
+from .intensity import (
+    EVENT_TOP_SHARE,
+    REACTION_TYPES,
+    event_levels,
+    event_relative,
+    on_the_play,
+    runs_of,
+    zoom_levels,
+)
 from .profile import Profile
 
-REACTION_TYPES = ("crowd",)  # angles that show the stands, not the play
 CHEER_EVENTS = ("cheer", "applause")
 CHEERING = 0.5  # crowd energy (0..1, loudness above the microphone's own floor) of a crowd that cheers
 
@@ -68,7 +75,7 @@ def plan_bursts(grid: Grid, p: Profile, raw: np.ndarray) -> BurstPlan:
         return BurstPlan(np.ones_like(el, dtype=bool), (), (), (), ())
     rel = event_relative(grid, p)
     # a burst of play is what the cameras on the play see (the stands' phone shakes for any cheer)
-    level = event_levels(grid, p, play=np.array([a.angle_type not in REACTION_TYPES for a in grid.angles]), rel=rel)
+    level = event_levels(grid, p, play=on_the_play(grid), rel=rel)
     runs = runs_of(level >= p.burst_level - 1e-9) if grammar else []
     mn = min_windows(p, w)
     nxt = [b0 for b0, _ in runs[1:]] + [n] if runs else []

@@ -17,6 +17,7 @@ from .grid import Grid
 from .profile import Profile
 
 EVENT_TOP_SHARE = 0.1  # the event level always reads each angle's top decile as 8, whatever the zoom's scale
+REACTION_TYPES = ("crowd",)  # angles that show the stands, not the play
 
 
 def relative_levels(action: np.ndarray, eligible: np.ndarray, *, top_share: float,
@@ -57,6 +58,16 @@ def event_relative(grid: Grid, p: Profile) -> np.ndarray:
     return relative_levels(grid.action, grid.eligible, top_share=EVENT_TOP_SHARE, min_contrast=p.zoom_min_contrast)
 
 
+def _evidence(grid: Grid, play: np.ndarray | None) -> np.ndarray:
+    """(angles × windows) whose evidence counts: the angles with footage, only the `play` ones
+    (bool per angle) where any of them has footage."""
+    el = grid.eligible
+    if play is not None and play.any():
+        mine = el & play[:, None]
+        el = np.where(mine.any(axis=0)[None, :], mine, el)
+    return np.asarray(el, dtype=bool)
+
+
 def event_levels(grid: Grid, p: Profile, *, play: np.ndarray | None = None,
                  rel: np.ndarray | None = None) -> np.ndarray:
     """Per window, the event's intensity from every angle's evidence: the mean relative level of
@@ -64,12 +75,25 @@ def event_levels(grid: Grid, p: Profile, *, play: np.ndarray | None = None,
     (bool per angle): only these angles' evidence counts where any of them has footage. `rel`:
     `event_relative`, when the caller has it."""
     rel = event_relative(grid, p) if rel is None else rel
-    el = grid.eligible
-    if play is not None and play.any():
-        mine = el & play[:, None]
-        el = np.where(mine.any(axis=0)[None, :], mine, el)
+    el = _evidence(grid, play)
     count = el.sum(axis=0)
     return np.divide(np.where(el, rel, 0.0).sum(axis=0), count, out=np.zeros(grid.n), where=count > 0)
+
+
+def on_the_play(grid: Grid) -> np.ndarray:
+    """Per angle: it shows the play, not the stands (whose phone shakes for any cheer)."""
+    return np.array([a.angle_type not in REACTION_TYPES for a in grid.angles], dtype=bool)
+
+
+def event_peak(grid: Grid, p: Profile, *, rel: np.ndarray | None = None) -> np.ndarray:
+    """Per window, the most any angle on the play shows, each on its own relative scale (the
+    stands count only where nothing else has footage): the action that chapters and ad breaks
+    read, so their seed thresholds (a chapter at 8, a calm break at 3 or less) mean the same on
+    every event, as the zoom's 8 does, whatever the analyser's scale."""
+    rel = event_relative(grid, p) if rel is None else rel
+    if not grid.angles:
+        return np.zeros(grid.n)
+    return np.asarray(np.where(_evidence(grid, on_the_play(grid)), rel, 0.0).max(axis=0), dtype=np.float64)
 
 
 def runs_of(mask: np.ndarray) -> list[tuple[int, int]]:

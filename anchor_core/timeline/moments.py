@@ -6,6 +6,9 @@ is the angle's top decile whatever the analyser's scale.
 Ad slot: action 40 / audio 25 / scene 20 / complexity 15 points, ×0.3 near a key moment, ×0.5
 on speech, ×0.4 on high crowd energy; ≥ threshold, spaced, capped per 4 minutes, never near
 the edges. Chapters: the start, then the strongest highlights at least the spacing apart.
+Both read the action on the zoom's relative scale (`intensity.event_peak`): a wide angle that
+peaks near 6 still has its peak read as 8 or more (a chapter, no break), and an analyser whose
+numbers stay low does not make its bursts look like calm breaks.
 """
 
 from __future__ import annotations
@@ -15,10 +18,9 @@ import bisect
 import numpy as np
 
 from .grid import Grid
-from .intensity import zoom_levels
+from .intensity import event_peak, zoom_levels
 from .model import AdSlot, ChapterMark, Segment, ZoomMoment
 from .profile import Profile
-from .score import event_action
 
 START_TITLES = {"sports": "Kickoff", "concert": "Opening", "wedding": "Ceremony", "conference": "Opening remarks"}
 FOUR_MIN_MS = 240_000
@@ -65,7 +67,7 @@ def window_angles(grid: Grid, segments: list[Segment]) -> np.ndarray:
 def ad_scores(grid: Grid, p: Profile, chosen: np.ndarray) -> np.ndarray:
     """The platform's multi-factor ad score per window (0–100 before penalties)."""
     el = grid.eligible
-    act = event_action(grid)
+    act = event_peak(grid, p)
     w = p.ad_weights
     score = np.where(act <= 3, w.get("action", 0.0), np.where(act <= 5, w.get("action", 0.0) / 2, 0.0))
 
@@ -171,7 +173,7 @@ def chapter_spacing_ms(p: Profile, duration_ms: int) -> int:
 def find_chapters(grid: Grid, p: Profile, chosen: np.ndarray, event_type: str) -> list[ChapterMark]:
     spacing = chapter_spacing_ms(p, grid.duration_ms)
     el = grid.eligible
-    act = event_action(grid)
+    act = event_peak(grid, p)
     crowd = np.where(el, grid.crowd, 0).max(axis=0)
     cheer = np.zeros(grid.n, dtype=bool)
     for e in ("cheer", "applause"):

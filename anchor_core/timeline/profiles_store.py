@@ -1,8 +1,21 @@
-"""Profiles in the catalog: the built-ins seeded once, every edit saved as a new version."""
+"""Profiles in the catalog: the built-ins seeded once per shipped version, every edit saved as a
+new version.
+
+Versions are one sequence per name, and a name means its latest version. The policy for the
+built-in names (sports, concert, wedding, conference):
+- a shipped built-in is stored once, as a row without a parent; it keeps its shipped number
+  unless that number is already taken by a user's edit of the older built-in, in which case it
+  becomes the next version on top. So a new built-in (the sports cut's version 2) always
+  becomes the name's latest when it ships, and an edit a user saved before it stays stored
+  under its own version (and every timeline built with it still records its exact rules);
+- an edit saved after it builds on it and wins, as any later version does;
+- a shipped built-in whose rules the catalog already holds as a built-in is not stored again.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from ..catalog import Catalog
@@ -12,13 +25,19 @@ from .profile import BUILTIN, Profile, builtin_profile, profile_from_file, same_
 
 
 def ensure_builtin_profiles(cat: Catalog) -> None:
+    """Store each shipped built-in the catalog does not hold yet (see the module doc)."""
     for name in BUILTIN:
         p = builtin_profile(name)
-        got = cat.frame("SELECT id FROM profiles WHERE name = ? AND version = ?", [p.name, p.version])
-        if got.height == 0:
-            with cat.transaction() as cur:
-                cur.execute("INSERT INTO profiles (id, name, event_type, version, body) VALUES (?, ?, ?, ?, ?)",
-                            [new_id("prof"), p.name, p.event_type, p.version, json.dumps(p.to_dict())])
+        rows = cat.frame("SELECT body, version, parent_id FROM profiles WHERE name = ?", [p.name])
+        shipped = [validate_profile(json.loads(b)) for b, _, parent in rows.iter_rows() if parent is None]
+        if any(same_rules(q, p) for q in shipped):
+            continue
+        taken = {int(v) for v in rows["version"]}
+        version = p.version if p.version not in taken and p.version > max(taken, default=0) else max(taken) + 1
+        stored = replace(p, version=version)
+        with cat.transaction() as cur:
+            cur.execute("INSERT INTO profiles (id, name, event_type, version, body) VALUES (?, ?, ?, ?, ?)",
+                        [new_id("prof"), stored.name, stored.event_type, version, json.dumps(stored.to_dict())])
 
 
 def latest_profile(cat: Catalog, name: str) -> tuple[str, Profile]:
