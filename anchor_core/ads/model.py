@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ..errors import AnchorError
+
 
 @dataclass(frozen=True)
 class AdRequest:
@@ -18,6 +20,9 @@ class AdRequest:
     image_path: str
     scene_frame: str | None  # a still of the scene before the slot, for the grade
     prompt: str = ""
+    negative_prompt: str = ""
+    aspect_ratio: str = "16:9"  # 9:16 for vertical reels
+    cache_key: str = ""  # digest of what a paid generation depends on (prompt, image, model, length, aspect)
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,8 @@ class AdBreak:
     clip_path: str
     overlay_text: str = ""  # sponsor line drawn during the ad (drawn literally, never parsed)
     object_key: str = ""  # the clip in the object store
+    backend: str = ""  # who made the clip ("local" after a fallback)
+    fallback_reason: str = ""  # why the configured backend's clip is not the one shown ("" = none)
 
 
 class AdsWarning(UserWarning):
@@ -65,3 +72,18 @@ class AdGenerator(Protocol):
     def name(self) -> str: ...
 
     def generate(self, req: AdRequest, out: Path, *, width: int, height: int, fps: float) -> Path: ...
+
+
+class AdGenerationFailed(AnchorError):
+    """A backend could not make this slot's clip (filtered, quota, server error, timeout); the
+    slot falls back to the local clip and the message is recorded as the reason."""
+
+
+class OperationJournal(Protocol):
+    """Where a paid backend records a long-running operation the moment it starts (see ads.store)."""
+
+    def find(self, cache_key: str) -> str | None: ...
+
+    def started(self, cache_key: str, model: str, operation: str, slot_idx: int) -> None: ...
+
+    def finished(self, cache_key: str, state: str, reason: str = "") -> None: ...

@@ -261,4 +261,25 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE jobs ADD COLUMN history JSON;
         """,
     ),
+    (
+        6,
+        "veo ads: scene context, fallback reason, resumable operations",
+        """
+        ALTER TABLE ads ADD COLUMN requested_backend VARCHAR;
+        ALTER TABLE ads ADD COLUMN fallback_reason VARCHAR;
+        ALTER TABLE ads ADD COLUMN negative_prompt VARCHAR;
+        ALTER TABLE ads ADD COLUMN context JSON;
+        CREATE TABLE ad_operations (
+            cache_key VARCHAR PRIMARY KEY,
+            event_id VARCHAR NOT NULL,
+            slot_idx INTEGER,
+            model VARCHAR NOT NULL,
+            operation VARCHAR NOT NULL,
+            state VARCHAR NOT NULL,
+            reason VARCHAR,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+        """,
+    ),
 ]

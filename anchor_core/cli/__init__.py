@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "anchor_core.cli.report",
     "anchor_core.cli.backends",
     "anchor_core.cli.uploads",
+    "anchor_core.cli.ads",
     "anchor_core.cli.jobs",
 )
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...config import Settings
 from ...registry import Backend
 from ..local import LocalAdGenerator
 from ..model import AdGenerator
 
 
-def _open(settings: Settings) -> AdGenerator:
+def _open(settings: Settings, **_: Any) -> AdGenerator:
     return LocalAdGenerator(settings.ffmpeg)
 
 
