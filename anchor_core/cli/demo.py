@@ -15,14 +15,27 @@ def register(sub: Any) -> None:
     p.add_argument("--only-setup", action="store_true", help="generate and ingest only; run no pipeline step")
     p.add_argument("--no-report", action="store_true", help="skip the HTML report")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--analyzer", help="analyzer backend for this run (default ANCHOR_ANALYZER, else local)")
+    p.add_argument("--search", help="reel search backend for this run (default ANCHOR_SEARCH, else local)")
+    p.add_argument("--ads", help="ad generator for this run (default ANCHOR_ADS, else local); a paid one "
+                   "generates because running the demo with it asks for it")
     p.set_defaults(func=cmd_demo)
 
 
 def cmd_demo(args: argparse.Namespace, ctx: Context) -> int:
+    from dataclasses import replace
+
     from ..demo.pipeline import STEPS, build_demo_event, run_pipeline
     from .report import export_report
 
     started = time.monotonic()
+    chosen = {k: v for k, v in (("analyzer_backend", args.analyzer), ("search_backend", args.search),
+                                ("ad_backend", args.ads)) if v}
+    if chosen:  # the switch is configuration only: the same pipeline, other backends
+        options = dict(ctx.settings.options)
+        if args.ads:
+            options.setdefault("ANCHOR_VEO_AUTOGENERATE", "true")
+        ctx.settings = replace(ctx.settings, options=tuple(sorted(options.items())), **chosen)
     cat, store = ctx.catalog(create=True), ctx.store()
     result = build_demo_event(cat, store, ctx.settings, fresh=args.fresh, progress=ctx.progress("demo media"))
     out_dir = ctx.settings.home / "demo-outputs"

@@ -24,14 +24,23 @@ def _reel_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--duration", type=float, default=30.0, help="seconds (at most)")
     p.add_argument("--size", default="1280x720")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--face", metavar="PHOTO", help="find this person (a photo; needs a search that takes images, "
+                   "ANCHOR_SEARCH=twelvelabs)")
     p.add_argument("--background", action="store_true", help="queue it as a job for `anchor worker`; prints the job id")
 
 
 def cmd_reel(args: argparse.Namespace, ctx: Context) -> int:
+    import os
+
     w, h = parse_size(args.size)
-    summary = ctx.run_job("reel", {"event": args.event, "query": args.query, "vibe": args.vibe,
-                                   "duration_s": args.duration, "width": w, "height": h},
-                          background=args.background)
+    face = os.path.abspath(args.face) if args.face else None
+    if face and not os.path.isfile(face):
+        from ..errors import ValidationError
+
+        raise ValidationError(f"--face {args.face}: no such photo")
+    job_args = {"event": args.event, "query": args.query, "vibe": args.vibe, "duration_s": args.duration,
+                "width": w, "height": h} | ({"face": face} if face else {})
+    summary = ctx.run_job("reel", job_args, background=args.background)
     if summary is None:
         return 0
     if args.json:

@@ -8,12 +8,13 @@ from ..model import Task, TaskContext
 
 
 def run(ctx: TaskContext, *, event: str, query: str = "", vibe: str = "high_energy", duration_s: float = 30.0,
-        width: int = 1280, height: int = 720) -> dict[str, Any]:
+        width: int = 1280, height: int = 720, face: str | None = None) -> dict[str, Any]:
     from ...reels import make_reel
     from ...render import OutputFormat
 
     r = make_reel(ctx.catalog(), ctx.store(), ctx.settings, event, query=query, vibe=vibe, duration_s=duration_s,
-                  fmt=OutputFormat(width=width, height=height), progress=ctx.progress)
+                  fmt=OutputFormat(width=width, height=height), progress=ctx.progress,
+                  **({"face": face} if face else {}))
     return {"event_id": event, "reel_id": r.reel_id, "path": str(r.path), "object_key": r.object_key,
             "duration_s": r.duration_s, "moments": [dict(m.__dict__) for m in r.moments]}
 
