@@ -13,22 +13,29 @@ password and URL for a server that does not exist.
 Browser uploads have their own HTTP routes under /api/uploads (`anchor_app.uploads_api`), behind
 the same guard: the uploader widget sends file parts there (or to S3), not through the kernel.
 
+Jobs: the server starts one `anchor worker` for its home (its own process, stopped with the
+server) unless `--no-worker`; the notebooks only submit jobs and follow them.
+
 Usage: python -m anchor_app.serve [--host H] [--port P] [--password-file F] [--session-hours N] [--no-auth]
+       [--no-worker]
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import errno
 import hashlib
 import hmac
 import os
 import secrets
+import signal
 import socket
+import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -205,6 +212,7 @@ def build_app(password: str | None, session_hours: float = DEFAULT_SESSION_HOURS
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
+    from anchor_app.shopify_api import ShopifyAPI, with_public_shopify
     from anchor_app.uploads_api import upload_routes
     from anchor_app.uploads_api import upload_secret as secret_from_env
     from anchor_core.config import load_settings
@@ -227,9 +235,12 @@ def build_app(password: str | None, session_hours: float = DEFAULT_SESSION_HOURS
     # Browser uploads (the uploader widget talks to these, not to the kernel), then rendered
     # videos for the players (range requests let the browser seek); same guard as the rest.
     uploads = upload_routes(settings, secret_from_env() if upload_secret is None else upload_secret)
-    app = Starlette(routes=[Route("/", home), *uploads, Mount("/media", StaticFiles(directory=str(store))),
-                            Mount("/", marimo_app)])
-    return Guard(app, password, session_hours) if password else app
+    # Shopify: the organizer panel's API behind the guard; install, callback and webhooks in
+    # front of it (Shopify and the brand's browser have no password: HMAC and state guard them).
+    shopify = ShopifyAPI(settings)
+    app = Starlette(routes=[Route("/", home), *uploads, *shopify.private_routes(),
+                            Mount("/media", StaticFiles(directory=str(store))), Mount("/", marimo_app)])
+    return with_public_shopify(Guard(app, password, session_hours) if password else app, shopify)
 
 
 def read_password_file(path: str) -> str:
@@ -334,6 +345,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--session-hours", type=_session_hours, default=DEFAULT_SESSION_HOURS,
                    help=f"how long a login lasts (default {DEFAULT_SESSION_HOURS:g})")
     p.add_argument("--no-auth", action="store_true", help="only allowed on localhost")
+    p.add_argument("--no-worker", action="store_true",
+                   help="start no job worker (for a setup whose `anchor worker` processes run elsewhere)")
     return p.parse_args(argv)
 
 
@@ -361,8 +374,66 @@ def main(argv: list[str] | None = None) -> int:
     except AnchorError as exc:  # e.g. ANCHOR_STORE=s3 without its bucket
         print(f"anchor: error: {exc}", file=sys.stderr)
         return 2
-    _serve(app, socks, lambda: _announce(a.host, port, generated))
+    with worker_for_home(not a.no_worker) as worker:
+        def announce() -> None:
+            _announce(a.host, port, generated)
+            _announce_worker(worker)
+
+        _serve(app, socks, announce)
     return 0
+
+
+@contextlib.contextmanager
+def worker_for_home(enabled: bool) -> Iterator[subprocess.Popen[bytes] | None]:
+    """A worker while the block runs, stopped after it. uvicorn ends on SIGTERM by raising the
+    signal again once it has shut down; the default action would kill this process before the
+    worker is stopped, so SIGTERM is held here until then and raised again at the end."""
+    if not enabled:
+        yield None
+        return
+    worker = start_worker()
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda sig, _frame: caught.append(sig))
+    try:
+        yield worker
+    finally:
+        stop_worker(worker)
+        signal.signal(signal.SIGTERM, previous)
+        if caught:
+            signal.raise_signal(signal.SIGTERM)
+
+
+def start_worker() -> subprocess.Popen[bytes]:
+    """One `anchor worker` for the served home, in its own process group: the jobs the notebooks
+    submit run there, not in a kernel thread. It dies with this process (PR_SET_PDEATHSIG), so a
+    killed server leaves no worker behind; its output goes to HOME/logs/worker.log."""
+    from anchor_core.catalog import Catalog
+    from anchor_core.config import load_settings
+    from anchor_core.media.lifetime import spawn_python
+
+    settings = load_settings()
+    with Catalog(settings.catalog_path):  # the worker opens an existing catalog only: make sure it is there
+        pass
+    logs = settings.home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    return spawn_python(["-m", "anchor_core.cli", "--home", str(settings.home.resolve()), "worker"],
+                        log_path=str(logs / "worker.log"), env=dict(os.environ))
+
+
+def stop_worker(worker: subprocess.Popen[bytes]) -> int:
+    """SIGTERM (the worker stops its running job, which the next worker re-queues), then SIGKILL."""
+    from anchor_core.media.lifetime import kill_group
+
+    return kill_group(worker, grace_s=5.0)
+
+
+def _announce_worker(worker: subprocess.Popen[bytes] | None) -> None:
+    if worker is None:
+        print("anchor serve: no job worker (--no-worker): jobs wait for an `anchor worker` of this home",
+              file=sys.stderr, flush=True)
+    else:
+        print(f"anchor serve: job worker started (pid {worker.pid}; stopped with the server)", file=sys.stderr,
+              flush=True)
 
 
 def _upload_secret() -> bytes:

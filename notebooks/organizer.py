@@ -9,6 +9,7 @@ with app.setup:
     import marimo as mo
     import polars as pl
 
+    from anchor_app import jobs_panel
     from anchor_app.uploader import Uploader, choices_for
     from anchor_core import fmt
     from anchor_core.catalog import Catalog
@@ -19,7 +20,7 @@ with app.setup:
     from anchor_core.errors import AnchorError, NotFoundError
     from anchor_core.nbparams import notebook_params
     from anchor_core.products_upload import MAX_UPLOAD_BYTES, import_products_upload, import_summary_html
-    from anchor_core.reels import VIBES, make_reel
+    from anchor_core.reels import VIBES
     from anchor_core.render import latest_master
     from anchor_core.store import open_store
     from anchor_core.timeline import load_latest_timeline
@@ -30,7 +31,13 @@ def params():
     _mode = mo.app_meta().mode
     event_id, settings, media_url = notebook_params(_mode, mo.cli_args, mo.query_params)
     get_refresh, set_refresh = mo.state(0)  # bumped after an import, so the sponsor list re-reads
-    return event_id, get_refresh, media_url, set_refresh, settings
+    # The job panel bumps `jobs_done` when it sees a job newly finished (the master and the reel
+    # re-read then) and sets `actionable` when the jobs with a Cancel or Retry button change.
+    get_jobs_done, set_jobs_done = mo.state(0)
+    get_actionable, set_actionable = mo.state(())
+    job_watch = jobs_panel.Watch()
+    return (event_id, get_actionable, get_jobs_done, get_refresh, job_watch, media_url, set_actionable,
+            set_jobs_done, set_refresh, settings)
 
 
 @app.cell
@@ -45,8 +52,9 @@ def pick_event(event_id, settings):
 
 
 @app.cell
-def load_event(current, get_refresh, settings):
+def load_event(current, get_jobs_done, get_refresh, settings):
     get_refresh()
+    get_jobs_done()
     # Open the catalog only for the moment it is needed: other tabs and jobs share the file.
     with Catalog(settings.catalog_path) as _cat:
         master = latest_master(_cat, current) if current else None
@@ -60,9 +68,13 @@ def load_event(current, get_refresh, settings):
 
 
 @app.cell
-def status(current, event):
+def status(current, event, get_jobs_done, settings):
     mo.stop(not current, mo.md("## No event yet\n\nRun `anchor demo` or create an event first."))
-    _e = event.row(0, named=True)
+    _row = event
+    if get_jobs_done():  # a job finished: the event's status moved on (analysed, rendered)
+        with Catalog(settings.catalog_path) as _cat:
+            _row = events_repo.list_events(_cat).filter(pl.col("id") == current)
+    _e = _row.row(0, named=True)
     mo.md(f"# {_e['name']}\n\n**{_e['event_type'].title()}** · status **{_e['status']}** · {_e['videos']} camera angles")
     return
 
@@ -147,8 +159,72 @@ def save_sponsors(current, picker, save, settings):
 
 
 @app.cell
+def shopify(current, settings):
+    # Connect a Shopify store, follow its product sync, pick the event's sponsors from the grid.
+    from anchor_app.shopify_panel import shopify_panel as _shopify_panel
+
+    shopify_view = _shopify_panel(settings, current)
+    mo.vstack([mo.md("## Shopify"), shopify_view])
+    return (shopify_view,)
+
+
+@app.cell
+def flow_controls(current):
+    mo.stop(not current)
+    analyse = mo.ui.run_button(label="Analyse")
+    generate = mo.ui.run_button(label="Generate")
+    mo.vstack([mo.md("## Make the video"),
+               mo.md("1. **Analyse** syncs the angles by their sound and measures every moment of them.\n"
+                     "2. **Generate** builds the edit, makes the sponsors' ad clips and renders the master.\n\n"
+                     "Both run in the background: close the tab if you like, the jobs below go on."),
+               mo.hstack([analyse, generate], justify="start")])
+    return analyse, generate
+
+
+@app.cell
+def analyse_submit(analyse, current, settings):
+    mo.stop(not analyse.value)
+    jobs_panel.submit(settings, "prepare", {"event": current})
+    return
+
+
+@app.cell
+def generate_submit(current, generate, settings):
+    mo.stop(not generate.value)
+    jobs_panel.submit(settings, "generate", {"event": current})
+    return
+
+
+@app.cell
+def job_ticker(current):
+    mo.stop(not current)
+    job_tick = mo.ui.refresh(options=["1s", "5s"], default_interval=jobs_panel.TICK, label="Jobs, live")
+    mo.hstack([mo.md("## Jobs"), job_tick], justify="start", align="center")
+    return (job_tick,)
+
+
+@app.cell
+def job_list(current, job_tick, job_watch, set_actionable, set_jobs_done, settings):
+    _ = job_tick.value  # re-read the catalog on every tick
+    _snap, _newly_done, _buttons_changed = job_watch.tick(settings, current)
+    if _newly_done:
+        set_jobs_done(lambda n: n + 1)
+    if _buttons_changed:
+        set_actionable(job_watch.actionable)
+    jobs_panel.panel(_snap)
+    return
+
+
+@app.cell
+def job_actions(get_actionable, settings):
+    job_buttons = jobs_panel.actions(settings, get_actionable())
+    job_buttons.hstack(justify="start")
+    return (job_buttons,)
+
+
+@app.cell
 def watch(chapters, master, media_url):
-    mo.stop(master is None, mo.md("## Master video\n\nNot rendered yet (`anchor render EVENT`)."))
+    mo.stop(master is None, mo.md("## Master video\n\nNot made yet: press **Analyse**, then **Generate**."))
     _key = master["object_key"]
     _rows = "".join(
         f"<li><code>{fmt.clock_ms(r[0], places=0)}</code> {html.escape(str(r[1]))}</li>"
@@ -171,14 +247,21 @@ def reel_form():
 
 
 @app.cell
-def reel(current, duration, make, media_url, query, settings, vibe):
+def reel(current, duration, make, query, settings, vibe):
     mo.stop(not make.value)
-    with mo.status.spinner(title="Cutting your reel…"), Catalog(settings.catalog_path) as _cat:
-        _r = make_reel(_cat, open_store(settings), settings, current, query=query.value, vibe=vibe.value,
-                       duration_s=float(duration.value))
-    _player = (mo.Html(f'<video controls autoplay style="width:100%" src="{media_url}{_r.object_key}"></video>')
-               if media_url else mo.md(f"`{_r.object_key}`"))
-    mo.vstack([mo.md(f"Reel ready: {fmt.duration(_r.duration_s, places=0)} from {len(_r.moments)} moments."),
+    jobs_panel.submit(settings, "reel", {"event": current, "query": query.value, "vibe": vibe.value,
+                                         "duration_s": float(duration.value)})
+    return
+
+
+@app.cell
+def reel_view(current, get_jobs_done, media_url, settings):
+    get_jobs_done()  # the newest finished reel, once its job is done
+    _r = jobs_panel.latest_result(settings, current, "reel") if current else None
+    mo.stop(_r is None)
+    _player = (mo.Html(f'<video controls style="width:100%" src="{media_url}{_r["object_key"]}"></video>')
+               if media_url else mo.md(f"`{_r['object_key']}`"))
+    mo.vstack([mo.md(f"Reel ready: {fmt.duration(_r['duration_s'], places=0)} from {len(_r['moments'])} moments."),
                _player])
     return
 

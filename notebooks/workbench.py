@@ -10,24 +10,23 @@ with app.setup:
     import marimo as mo
     import polars as pl
 
+    from anchor_app import jobs_panel
     from anchor_app.uploader import Uploader, choices_for
     from anchor_core import fmt
     from anchor_core.ads import list_ads
-    from anchor_core.analysis import event_features, run_analysis
+    from anchor_core.analysis import event_features
     from anchor_core.catalog import Catalog
     from anchor_core.catalog import events as events_repo
     from anchor_core.catalog import products as products_repo
     from anchor_core.catalog import videos as videos_repo
     from anchor_core.catalog.status import ANGLE_TYPES, EVENT_TYPES
     from anchor_core.errors import AnchorError
-    from anchor_core.executor import make_executor
     from anchor_core.ingest import ingest_video
-    from anchor_core.nbparams import bar_progress, notebook_params
+    from anchor_core.nbparams import notebook_params
     from anchor_core.products_upload import MAX_UPLOAD_BYTES, import_products_upload, import_summary_html
-    from anchor_core.reels import VIBES, make_reel
-    from anchor_core.render import preview_ads, render_event
+    from anchor_core.reels import VIBES
     from anchor_core.store import open_store
-    from anchor_core.sync import load_angles, sync_details, sync_event
+    from anchor_core.sync import load_angles, sync_details
     from anchor_core.timeline import (
         angle_usage,
         fit_max_segment,
@@ -48,7 +47,16 @@ def params():
     # it would run again with the button still pressed, for ever (tests/test_notebooks.py checks).
     get_refresh, set_refresh = mo.state(0)
     get_events, set_events = mo.state(0)
-    return get_events, get_refresh, media_url, requested_event, set_events, set_refresh, settings
+    # Long work runs as jobs in `anchor worker`; the job panel bumps `jobs_done` when one finishes
+    # (the views re-read), `inputs` when sync or analysis did (the timeline's inputs re-read: not on
+    # every job, so a finished render does not reset the profile knobs), and sets `actionable`
+    # when the jobs with a Cancel or Retry button change.
+    get_jobs_done, set_jobs_done = mo.state(0)
+    get_inputs, set_inputs = mo.state(0)
+    get_actionable, set_actionable = mo.state(())
+    job_watch = jobs_panel.Watch()
+    return (get_actionable, get_events, get_inputs, get_jobs_done, get_refresh, job_watch, media_url,
+            requested_event, set_actionable, set_events, set_inputs, set_jobs_done, set_refresh, settings)
 
 
 @app.cell
@@ -94,8 +102,37 @@ def chosen_event(picker):
 
 
 @app.cell
-def current(event_id, get_refresh, settings):
+def job_ticker():
+    job_tick = mo.ui.refresh(options=["1s", "5s"], default_interval=jobs_panel.TICK, label="Jobs, live")
+    mo.hstack([mo.md("## Jobs"), job_tick], justify="start", align="center")
+    return (job_tick,)
+
+
+@app.cell
+def job_list(event_id, job_tick, job_watch, set_actionable, set_inputs, set_jobs_done, settings):
+    _ = job_tick.value  # re-read the catalog on every tick
+    _snap, _newly_done, _buttons_changed = job_watch.tick(settings, event_id)
+    if _newly_done:
+        set_jobs_done(lambda n: n + 1)
+    if _newly_done & {"sync", "analyze", "prepare"}:
+        set_inputs(lambda n: n + 1)
+    if _buttons_changed:
+        set_actionable(job_watch.actionable)
+    jobs_panel.panel(_snap)
+    return
+
+
+@app.cell
+def job_actions(get_actionable, settings):
+    job_buttons = jobs_panel.actions(settings, get_actionable())
+    job_buttons.hstack(justify="start")
+    return (job_buttons,)
+
+
+@app.cell
+def current(event_id, get_jobs_done, get_refresh, settings):
     get_refresh()
+    get_jobs_done()
     with Catalog(settings.catalog_path) as _cat:
         _angles = videos_repo.videos_frame(_cat, event_id)
         _event = events_repo.get_event(_cat, event_id)
@@ -162,23 +199,16 @@ def sync_controls():
 
 
 @app.cell
-def sync_run(event_id, set_refresh, settings, sync_btn):
+def sync_run(event_id, settings, sync_btn):
     mo.stop(not sync_btn.value)
-    with Catalog(settings.catalog_path) as _cat, mo.status.progress_bar(total=100, title="Syncing") as _bar:
-        _progress = bar_progress(_bar)
-        _ex = make_executor(settings, max_workers=2)
-        try:
-            sync_event(_cat, open_store(settings), event_id, executor=_ex, progress=_progress,
-                       ffmpeg=settings.ffmpeg)
-        finally:
-            _ex.shutdown()
-    set_refresh(lambda n: n + 1)
+    jobs_panel.submit(settings, "sync", {"event": event_id})
     return
 
 
 @app.cell
-def sync_view(event_id, get_refresh, settings):
+def sync_view(event_id, get_jobs_done, get_refresh, settings):
     get_refresh()
+    get_jobs_done()
     with Catalog(settings.catalog_path) as _cat:
         _rows = videos_repo.videos_frame(_cat, event_id).select(
             "video_id", "angle_type", "is_reference", "sync_status", "sync_offset_s", "sync_drift_ppm",
@@ -207,18 +237,16 @@ def analysis_controls():
 
 
 @app.cell
-def analysis_run(analyze_btn, event_id, reanalyze, set_refresh, settings):
+def analysis_run(analyze_btn, event_id, reanalyze, settings):
     mo.stop(not analyze_btn.value)
-    with Catalog(settings.catalog_path) as _cat, mo.status.progress_bar(total=100, title="Analysing") as _bar:
-        _aprogress = bar_progress(_bar)
-        run_analysis(_cat, open_store(settings), settings, event_id, progress=_aprogress, force=reanalyze.value)
-    set_refresh(lambda n: n + 1)
+    jobs_panel.submit(settings, "analyze", {"event": event_id, **({"force": True} if reanalyze.value else {})})
     return
 
 
 @app.cell
-def analysis_view(event_id, get_refresh, settings):
+def analysis_view(event_id, get_jobs_done, get_refresh, settings):
     get_refresh()
+    get_jobs_done()
     with Catalog(settings.catalog_path) as _cat:
         _synced = load_angles(_cat, event_id, require_synced=False).synced
         _feats = event_features(_cat, _synced).frame if _synced else pl.DataFrame()
@@ -243,8 +271,9 @@ def analysis_view(event_id, get_refresh, settings):
 
 
 @app.cell
-def timeline_inputs(event_id, get_refresh, settings):
+def timeline_inputs(event_id, get_inputs, get_refresh, settings):
     get_refresh()
+    get_inputs()
     with Catalog(settings.catalog_path) as _cat:
         try:  # the profile first, then the inputs at its window
             tl_inputs, _pid, base_profile = open_session(_cat, event_id)
@@ -354,14 +383,19 @@ def render_controls():
 
 
 @app.cell
-def render_run(event_id, media_url, render_btn, set_refresh, settings):
+def render_run(event_id, render_btn, settings):
     mo.stop(not render_btn.value)
-    with Catalog(settings.catalog_path) as _cat, mo.status.progress_bar(total=100, title="Rendering") as _bar:
-        _progress = bar_progress(_bar)
-        _r = render_event(_cat, open_store(settings), settings, event_id, progress=_progress)
-    set_refresh(lambda n: n + 1)
-    mo.vstack([mo.md(f"Master: `{_r.object_key}` ({fmt.duration(_r.result.duration_s)}, {_r.ads} ads)"),
-               mo.Html(f'<video controls style="width:100%" src="{media_url}{_r.object_key}"></video>')
+    jobs_panel.submit(settings, "render", {"event": event_id})
+    return
+
+
+@app.cell
+def render_view(event_id, get_jobs_done, media_url, settings):
+    get_jobs_done()  # the newest finished render, once its job is done
+    _r = jobs_panel.latest_result(settings, event_id, "render")
+    mo.stop(_r is None or not _r.get("object_key"))
+    mo.vstack([mo.md(f"Master: `{_r['object_key']}` ({fmt.duration(_r['duration_s'])}, {_r['ads']} ads)"),
+               mo.Html(f'<video controls style="width:100%" src="{media_url}{_r["object_key"]}"></video>')
                if media_url else mo.md("")])
     return
 
@@ -419,22 +453,16 @@ def ad_products_save(event_id, product_pick, save_products, set_refresh, setting
 
 
 @app.cell
-def ad_previews_make(event_id, make_ads, set_refresh, settings):
+def ad_previews_make(event_id, make_ads, settings):
     mo.stop(not make_ads.value)
-    with Catalog(settings.catalog_path) as _cat, mo.status.spinner(title="Making the ad clips"):
-        try:
-            _n = preview_ads(_cat, open_store(settings), settings, event_id)
-            _msg = mo.md(f"{_n} ad clip(s) ready.")
-        except AnchorError as _e:
-            _msg = mo.callout(mo.md(html.escape(str(_e))), kind="warn")
-    set_refresh(lambda n: n + 1)
-    mo.output.replace(_msg)
+    jobs_panel.submit(settings, "ads", {"event": event_id})
     return
 
 
 @app.cell
-def ads_preview(event_id, get_refresh, media_url, settings):
+def ads_preview(event_id, get_jobs_done, get_refresh, media_url, settings):
     get_refresh()
+    get_jobs_done()
     with Catalog(settings.catalog_path) as _cat:
         _ads = list_ads(_cat, event_id)
     _items = []
@@ -458,15 +486,22 @@ def reel_controls():
 
 
 @app.cell
-def reel_run(event_id, media_url, reel_btn, reel_len, reel_query, reel_vibe, settings):
+def reel_run(event_id, reel_btn, reel_len, reel_query, reel_vibe, settings):
     mo.stop(not reel_btn.value)
-    with Catalog(settings.catalog_path) as _cat, mo.status.spinner(title="Cutting the reel"):
-        _r = make_reel(_cat, open_store(settings), settings, event_id, query=reel_query.value, vibe=reel_vibe.value,
-                       duration_s=float(reel_len.value))
-    _moments = pl.DataFrame([dict(m.__dict__, duration_s=m.duration_s) for m in _r.moments])
-    mo.vstack([mo.md(f"Reel `{_r.reel_id}`: {fmt.duration(_r.duration_s)}"),
+    jobs_panel.submit(settings, "reel", {"event": event_id, "query": reel_query.value, "vibe": reel_vibe.value,
+                                         "duration_s": float(reel_len.value)})
+    return
+
+
+@app.cell
+def reel_view(event_id, get_jobs_done, media_url, settings):
+    get_jobs_done()  # the newest finished reel, once its job is done
+    _r = jobs_panel.latest_result(settings, event_id, "reel")
+    mo.stop(_r is None)
+    _moments = pl.DataFrame([dict(m, duration_s=m["end_s"] - m["start_s"]) for m in _r["moments"]])
+    mo.vstack([mo.md(f"Reel `{_r['reel_id']}`: {fmt.duration(_r['duration_s'])}"),
                mo.ui.table(_moments, selection=None, format_mapping=fmt.units_for(_moments, fmt.MOMENT_UNITS)),
-               mo.Html(f'<video controls style="width:100%" src="{media_url}{_r.object_key}"></video>')
+               mo.Html(f'<video controls style="width:100%" src="{media_url}{_r["object_key"]}"></video>')
                if media_url else mo.md("")])
     return
 

@@ -228,7 +228,9 @@ def test_no_action_cell_reruns_itself_through_the_state_it_sets(notebook):
     for name, c in cells.items():
         for setter in sorted(r for r in c["refs"] if r.startswith("set_")):
             getter = "get_" + setter[4:]
-            refreshed = downstream({n for n, o in cells.items() if getter in o["refs"]})
+            # marimo never re-runs a cell through a state it set itself (no self loops): the job
+            # panel reads and sets its own memory; only a path through another cell counts.
+            refreshed = downstream({n for n, o in cells.items() if getter in o["refs"] and n != name})
             if name not in refreshed:
                 continue
             buttons = {r for r in c["refs"] if r in definer and r in cells[definer[r]]["buttons"]}
@@ -542,3 +544,104 @@ def test_organizer_sponsor_label_is_one_line_and_a_csv_upload_imports(served_fre
         # the sponsor list re-read the catalog: the new product is offered
         expect(page.locator("marimo-multiselect").first).to_have_attribute("data-options", re.compile("Team Scarf"))
         browser.close()
+
+
+# --- the job panel both notebooks show (anchor_app.jobs_panel), on a real catalog's jobs ------------
+
+
+def _jobs_event(catalog) -> str:
+    from anchor_core.catalog import events as events_repo
+
+    return events_repo.create_event(catalog, "Panel night", "sports").id
+
+
+def _job_rows(page: str) -> list[tuple[str, str]]:
+    return re.findall(r"class='anchor-job' data-job-id='([^']+)' data-status='([^']+)'", page)
+
+
+def test_job_panel_shows_a_progress_bar_per_active_job_and_the_outcome_of_finished_ones(settings, catalog):
+    import marimo as mo
+
+    from anchor_app import jobs_panel
+    from anchor_core.jobs import store as job_store
+    from anchor_core.jobs import submit_job
+
+    event = _jobs_event(catalog)
+    running, _ = submit_job(catalog, "prepare", {"event": event})
+    job_store.claim(catalog, "worker:test:1:", job_id=running.id)
+    job_store.set_progress(catalog, running.id, 0.37, "analyze: wide.mp4")
+    done, _ = submit_job(catalog, "sync", {"event": event})
+    job_store.claim(catalog, "worker:test:1:", job_id=done.id)
+    job_store.finish(catalog, done.id, result={"event_id": event, "angles": [{"video_id": "a"}, {"video_id": "b"}]})
+    failed, _ = submit_job(catalog, "render", {"event": event})
+    job_store.claim(catalog, "worker:test:1:", job_id=failed.id)
+    job_store.finish(catalog, failed.id, error="no timeline <yet>; run `anchor timeline build` first")
+    catalog.close()  # the panel opens the catalog itself, for a moment per read
+
+    snap = jobs_panel.read(settings, event)
+    page = mo.as_html(jobs_panel.panel(snap)).text
+    assert _job_rows(page) == [(failed.id, "failed"), (done.id, "done"), (running.id, "running")]
+    bars = _elements(page, "marimo-progress")
+    assert len(bars) == 1 and bars[0]["data-progress"] == "37" and bars[0]["data-total"] == "100"
+    assert json.loads(bars[0]["data-subtitle"]) == "analyze: wide.mp4"
+    assert "2 angle(s)" in page
+    (callout,) = _elements(page, "marimo-callout-output")  # the failed job's error, escaped, in red
+    assert json.loads(callout["data-kind"]) == "danger"
+    assert "no timeline &lt;yet&gt;" in json.loads(callout["data-html"]) and failed.id in callout["data-html"]
+    assert "No worker seems to be running" not in page  # something runs
+    assert jobs_panel.actionable_jobs(snap) == ((failed.id, "render", "failed"), (running.id, "prepare", "running"))
+    buttons = _elements(mo.as_html(jobs_panel.actions(settings, jobs_panel.actionable_jobs(snap)).hstack()).text,
+                        "marimo-button")  # (that a click cancels or retries: tests/test_browser_jobs.py)
+    labels = [re.sub(r"<[^>]+>", "", json.loads(b["data-label"])) for b in buttons]
+    assert labels == [f"Retry Render ({failed.id[-6:]})", f"Cancel Analyse ({running.id[-6:]})"]
+
+
+def test_job_panel_says_no_worker_runs_only_when_a_job_waits_unrun_for_seconds(settings, catalog):
+    import dataclasses
+
+    import marimo as mo
+
+    from anchor_app import jobs_panel
+    from anchor_core.jobs import submit_job
+
+    event = _jobs_event(catalog)
+    queued, _ = submit_job(catalog, "prepare", {"event": event})
+    catalog.close()
+    snap = jobs_panel.read(settings, event)
+    assert "No worker seems to be running" not in mo.as_html(jobs_panel.panel(snap)).text  # just queued
+    later = dataclasses.replace(snap, now=queued.updated_at + __import__("datetime").timedelta(seconds=6))
+    page = mo.as_html(jobs_panel.panel(later)).text
+    assert "No worker seems to be running" in page and f"anchor --home {settings.home} worker" in page
+    busy = dataclasses.replace(later, anything_running=True)  # the worker is busy with another event's job
+    assert "No worker seems to be running" not in mo.as_html(jobs_panel.panel(busy)).text
+
+
+def test_job_watch_reports_a_newly_finished_job_once_and_button_changes(settings, catalog):
+    from anchor_app import jobs_panel
+    from anchor_core.jobs import request_cancel, retry_job, submit_job
+    from anchor_core.jobs import store as job_store
+
+    event = _jobs_event(catalog)
+    old, _ = submit_job(catalog, "sync", {"event": event})
+    job_store.claim(catalog, "w:h:1:", job_id=old.id)
+    job_store.finish(catalog, old.id, result={})
+    watch = jobs_panel.Watch()
+
+    def tick():
+        snap, newly, changed = watch.tick(settings, event)
+        assert watch.last is snap
+        return newly, changed
+
+    assert tick() == (frozenset(), False)  # the first look only records what had finished before
+    job, _ = submit_job(catalog, "reel", {"event": event})
+    assert tick() == (frozenset(), True)  # a Cancel button appears
+    assert tick() == (frozenset(), False)
+    job_store.claim(catalog, "w:h:1:", job_id=job.id)
+    assert tick() == (frozenset(), True)  # queued -> running
+    job_store.finish(catalog, job.id, error="boom")
+    assert tick() == (frozenset({"reel"}), True)  # the reel view re-reads once; Cancel becomes Retry
+    assert tick() == (frozenset(), False)
+    retry_job(catalog, job.id)
+    assert tick() == (frozenset(), True)
+    request_cancel(catalog, job.id)  # a queued job is cancelled at once
+    assert tick() == (frozenset({"reel"}), True)

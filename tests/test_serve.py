@@ -185,12 +185,14 @@ def _free_port() -> int:
 class Served:
     """`anchor serve` in its own process group, its stderr read line by line in a thread."""
 
-    def __init__(self, home: Path, *args: str) -> None:
+    def __init__(self, home: Path, *args: str, direct: bool = False) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         cmd = [sys.executable, "-m", "anchor_core.cli", "--home", str(home), "serve", "--port", str(self.port), *args]
+        if direct:  # the server module itself, as `anchor serve` execs it (for its own flags)
+            cmd = [sys.executable, "-m", "anchor_app.serve", "--port", str(self.port), *args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     start_new_session=True)
+                                     start_new_session=True, env={**os.environ, "ANCHOR_HOME": str(home)})
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -296,6 +298,63 @@ def test_served_session_expires_and_is_refused(short_server):
     assert httpx.get(short_server.base + "/organizer/", cookies=jar).status_code == 200
     time.sleep(max(0.0, started + 4.0 - time.monotonic()))
     assert httpx.get(short_server.base + "/organizer/", cookies=jar).status_code == 401
+
+
+def _alive(pid: int) -> bool:
+    """True while `pid` runs (a zombie, dead but not yet reaped, counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+@pytest.mark.parametrize("how", ["stopped", "killed"])
+def test_serve_starts_one_worker_for_its_home_and_it_ends_with_the_server(tmp_path, how):
+    """Stopped (SIGTERM): the server stops its worker; killed (SIGKILL, no clean-up): the kernel
+    ends the worker with it. (That the worker runs the notebooks' jobs: tests/test_browser_jobs.py.)"""
+    (tmp_path / "pw").write_text(PASSWORD)
+    served = Served(tmp_path / "home", "--password-file", str(tmp_path / "pw"))
+    try:
+        served.wait_for(served.base)
+        line = served.wait_for("job worker started", timeout=5)
+        pid = int(line.split("pid ")[1].split(";")[0])
+        assert _alive(pid)
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        assert b"worker" in cmdline and str(tmp_path / "home").encode() in cmdline
+        assert os.getpgid(pid) == pid  # its own group: a stop reaches the jobs it runs too
+        deadline = time.monotonic() + 30  # started: it handles SIGTERM (stops cleanly) once imported
+        while not _catches_sigterm(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if how == "killed":
+            os.kill(served.proc.pid, signal.SIGKILL)
+            served.proc.wait(timeout=10)
+    finally:
+        if served.proc.poll() is None:
+            served.stop()
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid), "the worker outlived anchor serve"
+    log = (tmp_path / "home" / "logs" / "worker.log").read_text()
+    assert ("worker: 0 job(s) run" in log) == (how == "stopped")  # SIGTERM: it stopped cleanly, said so
+
+
+def _catches_sigterm(pid: int) -> bool:
+    caught = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("SigCgt"))
+    return bool(int(caught.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
+
+
+def test_serve_no_worker_starts_none_and_says_so(tmp_path):
+    served = Served(tmp_path / "home", "--no-auth", "--no-worker", direct=True)
+    try:
+        served.wait_for(served.base)
+        line = served.wait_for("no job worker", timeout=5)
+        assert "anchor worker" in line
+        assert httpx.get(served.base + "/organizer/", timeout=10).status_code == 200
+        children = Path(f"/proc/{served.proc.pid}/task/{served.proc.pid}/children").read_text().split()
+        assert not children, children
+    finally:
+        served.stop()
 
 
 def _start_error(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

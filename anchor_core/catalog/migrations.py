@@ -262,6 +262,46 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
+        4,
+        "shopify stores: expiring tokens, state nonces, webhook deliveries",
+        """
+        ALTER TABLE shopify_stores ADD COLUMN state VARCHAR DEFAULT 'active';
+        ALTER TABLE shopify_stores ADD COLUMN state_reason VARCHAR;
+        ALTER TABLE shopify_stores ADD COLUMN refresh_token_enc BLOB;
+        ALTER TABLE shopify_stores ADD COLUMN access_expires_at TIMESTAMP;
+        ALTER TABLE shopify_stores ADD COLUMN refresh_expires_at TIMESTAMP;
+        ALTER TABLE shopify_stores ADD COLUMN currency VARCHAR;
+        ALTER TABLE shopify_stores ADD COLUMN last_sync_at TIMESTAMP;
+        ALTER TABLE shopify_stores ADD COLUMN last_sync_started_at TIMESTAMP;
+        ALTER TABLE shopify_stores ADD COLUMN last_sync_message VARCHAR;
+        ALTER TABLE shopify_stores ADD COLUMN sync_job_id VARCHAR;
+        ALTER TABLE shopify_stores ADD COLUMN updated_at TIMESTAMP;
+        ALTER TABLE products ADD COLUMN status VARCHAR;
+        ALTER TABLE products ADD COLUMN price_max DOUBLE;
+        ALTER TABLE products ADD COLUMN image_url VARCHAR;
+        ALTER TABLE products ADD COLUMN remote_updated_at TIMESTAMP;
+        CREATE TABLE oauth_states (
+            nonce_sha256 VARCHAR PRIMARY KEY,
+            shop_domain VARCHAR NOT NULL,
+            meta JSON,
+            created_at TIMESTAMP NOT NULL,
+            expires_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE shopify_webhooks (
+            event_id VARCHAR PRIMARY KEY,
+            topic VARCHAR NOT NULL,
+            shop_domain VARCHAR NOT NULL,
+            webhook_id VARCHAR,
+            api_version VARCHAR,
+            triggered_at VARCHAR,
+            payload JSON,
+            status VARCHAR NOT NULL DEFAULT 'received',
+            job_id VARCHAR,
+            received_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+        """,
+    ),
+    (
         6,
         "veo ads: scene context, fallback reason, resumable operations",
         """

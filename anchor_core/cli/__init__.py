@@ -35,6 +35,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "anchor_core.cli.uploads",
     "anchor_core.cli.ads",
     "anchor_core.cli.jobs",
+    "anchor_core.cli.shopify",
+    "anchor_core.cli.keys",
 )
 
 

@@ -37,6 +37,8 @@ def register(sub: Any) -> None:
     s.add_argument("--password-file", help="file holding the password (one line); else one is generated")
     s.add_argument("--session-hours", default="12", help="how long a login lasts (default 12)")
     s.add_argument("--no-auth", action="store_true", help="no password (only on localhost)")
+    s.add_argument("--no-worker", action="store_true",
+                   help="start no job worker (the jobs wait for `anchor worker` processes run elsewhere)")
     s.set_defaults(func=cmd_serve)
 
 
@@ -69,6 +71,8 @@ def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
         cmd += ["--password-file", args.password_file]
     if args.no_auth:
         cmd.append("--no-auth")
+    if args.no_worker:
+        cmd.append("--no-worker")
     env = dict(os.environ, ANCHOR_HOME=str(ctx.settings.home.resolve()))
     sys.stdout.flush()
     sys.stderr.flush()
