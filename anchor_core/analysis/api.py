@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -15,7 +15,7 @@ from ..catalog import videos as videos_repo
 from ..catalog.events import advance_event_status, get_event
 from ..config import Settings
 from ..errors import MediaError, NotFoundError
-from ..executor import SerialExecutor
+from ..executor import SerialExecutor, shares_memory
 from ..store import ObjectStore
 from .features import feature_table
 from .measure import AngleMeasures, analyze_file
@@ -31,6 +31,7 @@ class AnalysisResult:
     computed: list[str]  # video ids decoded this time
     cached: list[str]  # video ids whose measures came from the cache
     failed: dict[str, str] = field(default_factory=dict)  # video id -> what was wrong
+    sources: dict[str, str] = field(default_factory=dict)  # video id -> who filled it (a remote backend, its host)
 
 
 def _task(job: tuple[str, dict[str, Any], Progress | None, str | None]) -> dict[str, Any]:
@@ -68,7 +69,7 @@ def analyze_event(cat: Catalog, store: ObjectStore, event_id: str, *, params: An
     total = sum(max(v.duration_s, 0.1) for v in todo) or 1.0
     done: dict[str, float] = {}
     lock = threading.Lock()
-    in_process = not isinstance(executor, ProcessPoolExecutor)
+    in_process = shares_memory(executor)  # a pool of processes or a cluster gets no callback
 
     def angle_progress(vid: str, name: str) -> Progress:
         def cb(d: float, t: float, msg: str) -> None:
@@ -125,7 +126,8 @@ def analysis_summary(result: AnalysisResult, videos: list[Any]) -> pl.DataFrame:
     return s.with_columns(
         pl.col("video_id").map_elements(lambda v: names.get(v, (v, ""))[0], return_dtype=pl.Utf8).alias("file"),
         pl.col("video_id").map_elements(lambda v: names.get(v, (v, ""))[1], return_dtype=pl.Utf8).alias("angle"),
-        pl.col("video_id").map_elements(lambda v: "cache" if v in result.cached else "decoded",
+        pl.col("video_id").map_elements(lambda v: result.sources.get(v) or ("cache" if v in result.cached
+                                                                            else "decoded"),
                                         return_dtype=pl.Utf8).alias("source"),
     ).sort("file")
 

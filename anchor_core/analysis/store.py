@@ -34,6 +34,8 @@ def save_features(cat: Catalog, features: pl.DataFrame, runs: dict[str, tuple[st
             cur.register("incoming_features", features.to_arrow())
             cur.execute("INSERT INTO features SELECT * FROM incoming_features")
             cur.unregister("incoming_features")
+        if ids:  # provenance rows belong to the features they describe; none = all local
+            cur.execute(f"DELETE FROM feature_provenance WHERE video_id IN ({marks})", ids)
         for vid, (key, m) in runs.items():
             cur.execute("DELETE FROM feature_runs WHERE video_id = ?", [vid])
             cur.execute(

@@ -322,4 +322,38 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        5,
+        "twelvelabs: remote ids, clip embeddings, feature provenance",
+        """
+        CREATE TABLE remote_assets (
+            event_id VARCHAR NOT NULL,
+            video_id VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            remote_id VARCHAR NOT NULL,
+            state VARCHAR NOT NULL,
+            meta JSON,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (event_id, video_id, kind)
+        );
+        CREATE TABLE clip_embeddings (
+            remote_video_id VARCHAR NOT NULL,
+            model VARCHAR NOT NULL,
+            option VARCHAR NOT NULL,
+            start_s DOUBLE NOT NULL,
+            end_s DOUBLE NOT NULL,
+            vector FLOAT[] NOT NULL,
+            PRIMARY KEY (remote_video_id, model, option, start_s)
+        );
+        CREATE TABLE feature_provenance (
+            video_id VARCHAR NOT NULL,
+            t_ms BIGINT NOT NULL,
+            backend VARCHAR NOT NULL DEFAULT 'local',
+            remote_columns VARCHAR[] NOT NULL,
+            reason VARCHAR,
+            PRIMARY KEY (video_id, t_ms)
+        );
+        """,
+    ),
 ]

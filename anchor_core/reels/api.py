@@ -40,10 +40,19 @@ class ReelResult:
     duration_s: float
 
 
-def open_search(settings: Settings, backend: str | None = None) -> MomentSearch:
+def open_search(settings: Settings, backend: str | None = None, *, face: str | None = None) -> MomentSearch:
+    """The configured search; `face` (a photo of the person to find) only for backends that take images."""
+    import inspect
+
     from ..registry import SEARCHES
 
-    return SEARCHES.open(settings, backend)
+    if not face:
+        return SEARCHES.open(settings, backend)
+    chosen = SEARCHES.get(backend or SEARCHES.chosen(settings))
+    if "face_image" not in inspect.signature(chosen.open).parameters:
+        raise ValidationError(f"the {chosen.name!r} search cannot look for a face photo; "
+                              "choose one that can (ANCHOR_SEARCH=twelvelabs)")
+    return SEARCHES.open(settings, chosen.name, face_image=face)
 
 
 def plan_reel(feats: EventFeatures, query: str, vibe: str, duration_s: float, *,
@@ -86,12 +95,13 @@ def reel_inputs(moments: list[Moment], angles: Mapping[str, Angle], paths: Mappi
 def make_reel(
     cat: Catalog, store: ObjectStore, settings: Settings, event_id: str, *, query: str = "", vibe: str = "high_energy",
     duration_s: float = 30.0, fmt: OutputFormat | None = None, progress: Progress | None = None,
+    face: str | None = None,
 ) -> ReelResult:
     fmt = fmt or OutputFormat()
     events_repo.get_event(cat, event_id)
     angles = load_angles(cat, event_id)
     synced = {a.video_id: a for a in angles.synced}
-    moments = plan_reel(event_features(cat, angles.synced), query, vibe, duration_s, search=open_search(settings),
+    moments = plan_reel(event_features(cat, angles.synced), query, vibe, duration_s, search=open_search(settings, face=face),
                         event_id=event_id, catalog=cat)
     music = event_music(cat, event_id)
     used = {m.video_id for m in moments}  # only these files are read (a remote store fetches each one)
