@@ -9,7 +9,7 @@ with app.setup:
     import marimo as mo
     import polars as pl
 
-    from anchor_app import jobs_panel
+    from anchor_app import jobs_panel, paid_work
     from anchor_app.uploader import Uploader, choices_for
     from anchor_core import fmt
     from anchor_core.catalog import Catalog
@@ -169,29 +169,39 @@ def shopify(current, settings):
 
 
 @app.cell
-def flow_controls(current):
+def flow_controls(current, settings):
     mo.stop(not current)
     analyse = mo.ui.run_button(label="Analyse")
     generate = mo.ui.run_button(label="Generate")
+    # paid services show what a button would spend and wait for a tick (the CLI asks for --yes)
+    _cost = paid_work.analysis_cost(settings, current)
+    confirm_analysis = mo.ui.checkbox(label=paid_work.analysis_label(_cost)) if _cost else None
+    confirm_ads = (mo.ui.checkbox(label="Generate the sponsors' ad clips with Veo (billed per second; "
+                                        "unticked, the ad breaks show the local clips)")
+                   if paid_work.ads_paid(settings) else None)
     mo.vstack([mo.md("## Make the video"),
                mo.md("1. **Analyse** syncs the angles by their sound and measures every moment of them.\n"
                      "2. **Generate** builds the edit, makes the sponsors' ad clips and renders the master.\n\n"
                      "Both run in the background: close the tab if you like, the jobs below go on."),
-               mo.hstack([analyse, generate], justify="start")])
-    return analyse, generate
+               mo.hstack([analyse, generate], justify="start"),
+               *[c for c in (confirm_analysis, confirm_ads) if c is not None]])
+    return analyse, confirm_ads, confirm_analysis, generate
 
 
 @app.cell
-def analyse_submit(analyse, current, settings):
+def analyse_submit(analyse, confirm_analysis, current, settings):
     mo.stop(not analyse.value)
+    mo.stop(confirm_analysis is not None and not confirm_analysis.value,
+            mo.callout(mo.md("Tick the cost line first: this analysis is billed by TwelveLabs."), kind="warn"))
     jobs_panel.submit(settings, "prepare", {"event": current})
     return
 
 
 @app.cell
-def generate_submit(current, generate, settings):
+def generate_submit(confirm_ads, current, generate, settings):
     mo.stop(not generate.value)
-    jobs_panel.submit(settings, "generate", {"event": current})
+    _paid = confirm_ads is not None and bool(confirm_ads.value)
+    jobs_panel.submit(settings, "generate", {"event": current, **({"yes": True} if _paid else {})})
     return
 
 

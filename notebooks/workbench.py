@@ -10,7 +10,7 @@ with app.setup:
     import marimo as mo
     import polars as pl
 
-    from anchor_app import jobs_panel
+    from anchor_app import jobs_panel, paid_work
     from anchor_app.uploader import Uploader, choices_for
     from anchor_core import fmt
     from anchor_core.ads import list_ads
@@ -228,17 +228,23 @@ def sync_view(event_id, get_jobs_done, get_refresh, settings):
 
 
 @app.cell
-def analysis_controls():
+def analysis_controls(event_id, get_refresh, settings):
+    get_refresh()
     analyze_btn = mo.ui.run_button(label="Analyse angles")
     reanalyze = mo.ui.checkbox(label="ignore the cache")
-    mo.vstack([mo.md("## Analysis (local: motion, cuts, faces, speech, crowd, whistles)"),
-               mo.hstack([analyze_btn, reanalyze], justify="start")])
-    return analyze_btn, reanalyze
+    # a paid analyzer shows what the button would spend, and waits for a tick
+    _cost = paid_work.analysis_cost(settings, event_id)
+    confirm_cost = mo.ui.checkbox(label=paid_work.analysis_label(_cost)) if _cost else None
+    mo.vstack([mo.md(f"## Analysis ({settings.analyzer_backend}: motion, cuts, faces, speech, crowd, whistles)"),
+               mo.hstack([analyze_btn, reanalyze], justify="start"), confirm_cost or mo.md("")])
+    return analyze_btn, confirm_cost, reanalyze
 
 
 @app.cell
-def analysis_run(analyze_btn, event_id, reanalyze, settings):
+def analysis_run(analyze_btn, confirm_cost, event_id, reanalyze, settings):
     mo.stop(not analyze_btn.value)
+    mo.stop(confirm_cost is not None and not confirm_cost.value,
+            mo.callout(mo.md("Tick the cost line first: this analysis is billed by TwelveLabs."), kind="warn"))
     jobs_panel.submit(settings, "analyze", {"event": event_id, **({"force": True} if reanalyze.value else {})})
     return
 
@@ -257,6 +263,9 @@ def analysis_view(event_id, get_jobs_done, get_refresh, settings):
         pl.col("action_intensity").max().alias("max_action"), pl.col("scene_cut").sum().alias("cuts"),
         (pl.col("speech") >= 0.3).mean().alias("speech_share"),
         pl.col("key_moment").sum().alias("key_moments")).sort("angle_type")
+    _by = paid_work.analysis_backends(settings, event_id)  # who measured each angle
+    _overview = _overview.with_columns(
+        pl.col("video_id").replace_strict(_by, default="local", return_dtype=pl.Utf8).alias("backend"))
     _windows = _feats.select("angle_type", "t_event_s", "action_intensity", "scene_type", "faces", "speech",
                              "crowd_energy", "audio_events", "key_moment", "description")
     mo.vstack([

@@ -8,8 +8,9 @@ from .events import DEFAULT_WINDOW_MS, EventFeatures, event_features, place_feat
 from .features import FEATURE_SCHEMA, feature_table
 from .measure import AngleMeasures, analyze_file
 from .params import ANALYZER_VERSION, AnalysisParams, cache_key
-from .store import FEATURE_COLUMNS
+from .store import FEATURE_COLUMNS, feature_backends
 
 __all__ = ["ANALYZER_VERSION", "DEFAULT_WINDOW_MS", "FEATURE_COLUMNS", "FEATURE_SCHEMA", "AnalysisParams",
            "AnalysisResult", "Analyzer", "AngleMeasures", "EventFeatures", "analysis_summary", "analyze_event",
-           "analyze_file", "cache_key", "event_features", "feature_table", "place_features", "run_analysis"]
+           "analyze_file", "cache_key", "event_features", "feature_backends", "feature_table", "place_features",
+           "run_analysis"]

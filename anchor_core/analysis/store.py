@@ -58,3 +58,11 @@ def load_features(cat: Catalog, video_ids: list[str]) -> tuple[pl.DataFrame, dic
     runs = cat.frame(f"SELECT video_id, window_ms FROM feature_runs WHERE video_id IN ({marks})",
                      list[object](video_ids))
     return feats, {v: int(w) for v, w in runs.iter_rows() if w}
+
+
+def feature_backends(cat: Catalog, event_id: str) -> dict[str, str]:
+    """video id → the backend whose run filled the angle's features (for showing who measured what)."""
+    with cat.cursor() as cur:
+        rows = cur.execute("SELECT r.video_id, r.backend FROM feature_runs r JOIN videos v ON v.id = r.video_id "
+                           "WHERE v.event_id = ?", [event_id]).fetchall()
+    return {str(v): str(b) for v, b in rows}

@@ -1,0 +1,42 @@
+"""What the notebooks show beside a paid button: TwelveLabs' indexed minutes for the angles not
+indexed yet (nothing for the local analyzer), whether ads bill, and who measured each angle."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from anchor_app import paid_work
+from anchor_core.catalog import events as events_repo
+from anchor_core.catalog import videos as videos_repo
+
+
+def _event_with_angles(catalog, durations_s):
+    eid = events_repo.create_event(catalog, "Paid night", "concert").id
+    for i, d in enumerate(durations_s):
+        videos_repo.insert_video(catalog, video_id=f"vid_{i}", event_id=eid, angle_type="wide",
+                                 object_key=f"events/{eid}/videos/vid_{i}.mp4", original_name=f"cam{i}.mp4",
+                                 content_hash=f"h{i}", size_bytes=1000, duration_s=d, probe={})
+    return eid
+
+
+def test_the_local_analyzer_and_ads_cost_nothing(settings, catalog):
+    eid = _event_with_angles(catalog, [90.0])
+    assert paid_work.analysis_cost(settings, eid) is None
+    assert not paid_work.ads_paid(settings)
+
+
+def test_twelvelabs_shows_whole_indexed_minutes_per_angle_still_to_index(settings, catalog):
+    eid = _event_with_angles(catalog, [61.0, 30.0, 125.0])
+    paid = replace(settings, analyzer_backend="twelvelabs", ad_backend="veo")
+    cost = paid_work.analysis_cost(paid, eid)
+    assert cost == {"angles": 3, "to_index": 3, "indexed_minutes": 2 + 1 + 3}
+    assert paid_work.analysis_label(cost).startswith("Index 3 of 3 angle(s) on TwelveLabs: about 6.0 indexed")
+    assert paid_work.ads_paid(paid)
+
+
+def test_each_angle_names_the_backend_that_measured_it(settings, catalog):
+    eid = _event_with_angles(catalog, [10.0, 10.0])
+    with catalog.transaction() as cur:
+        cur.execute("INSERT INTO feature_runs (video_id, backend, cache_key, window_ms) VALUES "
+                    "('vid_0', 'local', 'k0', 2000), ('vid_1', 'twelvelabs', 'k1', 2000)")
+    assert paid_work.analysis_backends(settings, eid) == {"vid_0": "local", "vid_1": "twelvelabs"}
