@@ -154,7 +154,9 @@ def run_analysis(cat: Catalog, store: ObjectStore, settings: Settings, event_id:
     from ..registry import ANALYZERS
 
     analyzer = ANALYZERS.open(settings, backend)
-    executor = make_executor(settings, max_workers=2)
+    # Locally two angles at a time (each ffmpeg decode already uses several cores); a cluster
+    # gets one angle per worker (ANCHOR_WORKERS of them).
+    executor = make_executor(settings, max_workers=None if settings.executor == "dask" else 2)
     try:
         return analyzer.analyze_event(cat, store, event_id, params=params or AnalysisParams(), executor=executor,
                                       progress=progress, force=force)
