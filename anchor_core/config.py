@@ -49,6 +49,19 @@ class Settings:
                 return v
         return default
 
+    def positive_option(self, name: str, default: float) -> float:
+        """A backend's numeric setting (timeouts, attempts, sizes): unset = `default`, else > 0."""
+        raw = self.option(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name}={raw!r} is not a number") from exc
+        if not value > 0:
+            raise ConfigError(f"{name} must be above 0 (got {raw})")
+        return value
+
     def with_home(self, home: str | Path) -> Settings:
         return replace(self, home=Path(home))
 

@@ -343,7 +343,8 @@ def _finish(g: _Rows) -> tuple[ProductDraft | None, list[SkippedRow]]:
                         min(g.prices) if g.prices else None, image[2], image[1], g.title_length), []
 
 
-def _image_kind(head: bytes) -> str | None:
+def image_kind(head: bytes) -> str | None:
+    """png, jpg, gif or webp from the file's first bytes; None for anything else."""
     if head.startswith(b"\x89PNG"):
         return "png"
     if head.startswith(b"\xff\xd8\xff"):
@@ -378,7 +379,7 @@ def find_image(base: Path, ref: str) -> tuple[Path, str] | str:
         return f"image {shown} cannot be read ({getattr(exc, 'strerror', None) or exc})"
     if size > MAX_IMAGE_BYTES:
         return f"image {shown} is {size / (1024 * 1024):.1f} MB; images may be at most {MAX_IMAGE_BYTES >> 20} MB"
-    kind = _image_kind(head)
+    kind = image_kind(head)
     if kind is None:
         return f"image {shown} is not a PNG, JPEG, GIF or WebP file"
     return src, kind

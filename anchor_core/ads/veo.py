@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import Settings
 from ..errors import ConfigError
 from .model import AdGenerationFailed, AdRequest, OperationJournal
 
@@ -33,18 +34,6 @@ def veo_duration(slot_s: float) -> int:
 
 def aspect_for(width: int, height: int) -> str:
     return "9:16" if height > width else "16:9"
-
-
-def _float(settings_value: str | None, name: str, default: float) -> float:
-    if settings_value is None:
-        return default
-    try:
-        v = float(settings_value)
-    except ValueError as exc:
-        raise ConfigError(f"{name}={settings_value!r} is not a number") from exc
-    if v <= 0:
-        raise ConfigError(f"{name} must be above 0")
-    return v
 
 
 @dataclass(frozen=True)
@@ -70,23 +59,24 @@ class VeoConfig:
         return f"Vertex {mode}" + (f" at {self.base_url}" if self.base_url else "")
 
 
-def veo_config(option: Callable[[str], str | None]) -> VeoConfig:
-    """From `settings.option`; no key and no project is a ConfigError that says what to set."""
+def veo_config(settings: Settings) -> VeoConfig:
+    """From the settings; no key and no project is a ConfigError that says what to set."""
+    option = settings.option
     key, project = option("GOOGLE_API_KEY"), option("GOOGLE_CLOUD_PROJECT")
     if not key and not project:
         raise ConfigError("the Veo ad backend needs Vertex credentials: set GOOGLE_API_KEY (Vertex express, with "
                           "GOOGLE_GENAI_USE_VERTEXAI=true) or GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION "
                           "with application default credentials")
     audio = (option("ANCHOR_VEO_AUDIO") or "false").lower() in ("1", "true", "yes", "on")
-    attempts = int(_float(option("ANCHOR_VEO_ATTEMPTS"), "ANCHOR_VEO_ATTEMPTS", 3))
+    attempts = int(settings.positive_option("ANCHOR_VEO_ATTEMPTS", 3))
     return VeoConfig(
         model=option("ANCHOR_VEO_MODEL") or DEFAULT_MODEL, api_key=key, project=None if key else project,
         location=option("GOOGLE_CLOUD_LOCATION") or "us-central1", base_url=option("GOOGLE_VERTEX_BASE_URL"),
         resolution=option("ANCHOR_VEO_RESOLUTION") or "720p", audio=audio,
-        timeout_s=_float(option("ANCHOR_VEO_TIMEOUT_S"), "ANCHOR_VEO_TIMEOUT_S", 600.0),
-        poll_s=_float(option("ANCHOR_VEO_POLL_S"), "ANCHOR_VEO_POLL_S", 10.0),
-        max_poll_s=_float(option("ANCHOR_VEO_MAX_POLL_S"), "ANCHOR_VEO_MAX_POLL_S", 30.0),
-        attempts=max(1, attempts), retry_s=_float(option("ANCHOR_VEO_RETRY_S"), "ANCHOR_VEO_RETRY_S", 5.0))
+        timeout_s=settings.positive_option("ANCHOR_VEO_TIMEOUT_S", 600.0),
+        poll_s=settings.positive_option("ANCHOR_VEO_POLL_S", 10.0),
+        max_poll_s=settings.positive_option("ANCHOR_VEO_MAX_POLL_S", 30.0),
+        attempts=max(1, attempts), retry_s=settings.positive_option("ANCHOR_VEO_RETRY_S", 5.0))
 
 
 def generation_key(option: Callable[[str], str | None], *, prompt: str, negative_prompt: str, image_digest: str,

@@ -8,6 +8,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from ..products_csv import image_kind
 from ..store import ObjectStore, product_image_key
 from .config import LOOPBACK
 
@@ -19,18 +20,6 @@ TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 
 class ImageRefused(Exception):
     """Why an image was not stored (said in the sync report; the product is kept without it)."""
-
-
-def image_kind(head: bytes) -> str | None:
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpg"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    return None
 
 
 def _where(url: str, allowed: tuple[str, ...]) -> str:

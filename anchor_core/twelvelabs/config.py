@@ -12,19 +12,6 @@ DEFAULT_BASE_URL = "https://api.twelvelabs.io/v1.3"
 GB = 1024**3
 
 
-def _number(settings: Settings, name: str, default: float) -> float:
-    raw = settings.option(name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name}={raw!r} is not a number") from exc
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive (got {raw})")
-    return value
-
-
 @dataclass(frozen=True)
 class TLConfig:
     """Everything the backend needs; `api_key` is kept out of repr."""
@@ -61,12 +48,12 @@ def load_config(settings: Settings) -> TLConfig:
                           f"{DEFAULT_BASE_URL} (Anchor is built against v1.3)")
     return TLConfig(
         api_key=key, base_url=base,
-        timeout_s=_number(settings, "TWELVELABS_TIMEOUT_S", 60.0),
-        attempts=int(_number(settings, "TWELVELABS_ATTEMPTS", 5)),
-        backoff_s=_number(settings, "TWELVELABS_BACKOFF_S", 2.0),
-        max_wait_s=_number(settings, "TWELVELABS_MAX_WAIT_S", 60.0),
-        poll_interval_s=_number(settings, "TWELVELABS_POLL_S", 5.0),
-        poll_deadline_s=_number(settings, "TWELVELABS_DEADLINE_S", 4 * 3600.0),
-        max_upload_bytes=int(_number(settings, "TWELVELABS_MAX_UPLOAD_BYTES", 4 * GB)),
-        max_duration_s=_number(settings, "TWELVELABS_MAX_DURATION_S", 2 * 3600.0),
+        timeout_s=settings.positive_option("TWELVELABS_TIMEOUT_S", 60.0),
+        attempts=int(settings.positive_option("TWELVELABS_ATTEMPTS", 5)),
+        backoff_s=settings.positive_option("TWELVELABS_BACKOFF_S", 2.0),
+        max_wait_s=settings.positive_option("TWELVELABS_MAX_WAIT_S", 60.0),
+        poll_interval_s=settings.positive_option("TWELVELABS_POLL_S", 5.0),
+        poll_deadline_s=settings.positive_option("TWELVELABS_DEADLINE_S", 4 * 3600.0),
+        max_upload_bytes=int(settings.positive_option("TWELVELABS_MAX_UPLOAD_BYTES", 4 * GB)),
+        max_duration_s=settings.positive_option("TWELVELABS_MAX_DURATION_S", 2 * 3600.0),
     )
