@@ -10,7 +10,7 @@ with app.setup:
     import marimo as mo
     import polars as pl
 
-    from anchor_app import jobs_panel, paid_work
+    from anchor_app import ads_view, jobs_panel, paid_work
     from anchor_app.uploader import Uploader, choices_for
     from anchor_core import fmt
     from anchor_core.ads import list_ads
@@ -476,7 +476,7 @@ def ads_preview(event_id, get_jobs_done, get_refresh, media_url, settings):
         _ads = list_ads(_cat, event_id)
     _items = []
     for _r in _ads.head(6).iter_rows(named=True):  # product titles are untrusted: escaped
-        _items.append(mo.Html(f"<p><b>Slot {int(_r['slot_idx'])}</b> — {html.escape(str(_r['title']))}</p>"))
+        _items.append(mo.Html(ads_view.ad_card(_r)))  # backend, fallback reason, scene context, prompt
         if media_url:
             _items.append(mo.Html(f'<video controls style="width:480px" src="{media_url}'
                                   f'{html.escape(str(_r["object_key"]))}"></video>'))

@@ -1,5 +1,6 @@
-"""What the notebooks show beside a paid button: TwelveLabs' indexed minutes for the angles not
-indexed yet (nothing for the local analyzer), whether ads bill, and who measured each angle."""
+"""What the notebooks show: beside a paid button, TwelveLabs' indexed minutes for the angles not
+indexed yet (nothing for the local analyzer), whether ads bill, who measured each angle; and each
+ad slot with its backend, fallback reason, scene context and prompt."""
 
 from __future__ import annotations
 
@@ -40,3 +41,21 @@ def test_each_angle_names_the_backend_that_measured_it(settings, catalog):
         cur.execute("INSERT INTO feature_runs (video_id, backend, cache_key, window_ms) VALUES "
                     "('vid_0', 'local', 'k0', 2000), ('vid_1', 'twelvelabs', 'k1', 2000)")
     assert paid_work.analysis_backends(settings, eid) == {"vid_0": "local", "vid_1": "twelvelabs"}
+
+
+def test_an_ad_card_shows_backend_fallback_context_and_prompt_all_escaped():
+    from anchor_app.ads_view import ad_card
+
+    row = {"slot_idx": 2, "title": "<script>alert(1)</script> Cola", "backend": "local", "requested_backend": "veo",
+           "fallback_reason": "Veo blocked the clip <b>(RAI)</b>", "prompt": 'Product: "Cola"\nSetting: pitch',
+           "negative_prompt": "text, logos",
+           "context": '{"scene_type": "wide shot", "setting": "Outdoor grass field, daylight", '
+                      '"camera_motion": "pan left", "pan_direction": "left", "pan_speed": 0.12, '
+                      '"palette": [["green", "#2e7d32", 0.6], ["x", "red;background:url(evil)", 0.4]]}'}
+    html_ = ad_card(row)
+    assert "<script>" not in html_ and "&lt;script&gt;" in html_
+    assert "made by <b>local</b> (asked for veo)" in html_
+    assert "fallback: Veo blocked the clip &lt;b&gt;(RAI)&lt;/b&gt;" in html_
+    assert "Outdoor grass field, daylight" in html_ and "left at 0.12 frame widths/s" in html_
+    assert "#2e7d32" in html_ and "url(evil)" not in html_  # only strict hex colours reach a style
+    assert "Setting: pitch" in html_ and "negative: text, logos" in html_
