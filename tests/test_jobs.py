@@ -157,7 +157,7 @@ def test_cancelling_a_running_render_kills_its_ffmpeg_within_two_seconds(event):
     job = show(home, job_id)
     assert job["status"] == "cancelled"
     assert not ffmpegs(descendants(w.pid))
-    event_status = json.loads(cli(home, "event", "show", eid, "--json").stdout)["status"]
+    event_status = json.loads(cli(home, "event", "show", eid, "--json").stdout)["event"]["status"]
     assert event_status != "generating"  # a cancelled render does not block the next step
     assert not [p for p in (home / "tmp").iterdir()]
 

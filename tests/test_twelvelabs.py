@@ -312,7 +312,12 @@ def test_the_cli_switches_to_twelvelabs_by_configuration_only(event, fake, monke
     cat.close()  # the CLI opens the catalog itself
     for k, v in tl_env(fake).items():
         monkeypatch.setenv(k, v)
-    assert main(["--home", str(home), "-q", "analyze", eid, "--json"]) == 0
+    # paid: without --yes it says what indexing would cost and uploads nothing
+    assert main(["--home", str(home), "-q", "analyze", eid, "--json"]) == 1
+    refused = capsys.readouterr().err
+    assert "TwelveLabs will index 2 of 2 angle(s)" in refused and "--yes" in refused
+    assert not fake.calls("POST", "/tasks")
+    assert main(["--home", str(home), "-q", "analyze", eid, "--json", "--yes"]) == 0
     out = json.loads(capsys.readouterr().out)
     host = fake.base_url.split("//")[1].split("/")[0]
     assert {a["source"] for a in out["angles"]} == {f"twelvelabs@{host}"} and out["failed"] == {}
