@@ -20,7 +20,7 @@ with app.setup:
     from anchor_core.errors import AnchorError, NotFoundError
     from anchor_core.nbparams import notebook_params
     from anchor_core.products_upload import MAX_UPLOAD_BYTES, import_products_upload, import_summary_html
-    from anchor_core.reels import VIBES
+    from anchor_core.reels import MAX_FACE_BYTES, VIBES, search_takes_faces, store_face
     from anchor_core.render import latest_master
     from anchor_core.store import open_store
     from anchor_core.timeline import load_latest_timeline
@@ -247,20 +247,30 @@ def watch(chapters, master, media_url):
 
 
 @app.cell
-def reel_form():
+def reel_form(settings):
     query = mo.ui.text(label="Find", placeholder="e.g. cheer, commentary — empty for everything")
     vibe = mo.ui.dropdown(options=sorted(VIBES), value="high_energy", label="Vibe")
     duration = mo.ui.slider(10, 60, step=5, value=30, label="Length (s)")
     make = mo.ui.run_button(label="Make my reel")
-    mo.vstack([mo.md("## Your highlight reel"), mo.hstack([query, vibe, duration]), make])
-    return duration, make, query, vibe
+    # "find me": a photo of the person, for a search that takes image queries (TwelveLabs)
+    face_photo = (mo.ui.file(filetypes=[".jpg", ".jpeg", ".png", ".webp"], max_size=MAX_FACE_BYTES,
+                             label="Find me (a photo of your face)")
+                  if search_takes_faces(settings) else None)
+    mo.vstack([mo.md("## Your highlight reel"), mo.hstack([query, vibe, duration]),
+               face_photo or mo.md(""), make])
+    return duration, face_photo, make, query, vibe
 
 
 @app.cell
-def reel(current, duration, make, query, settings, vibe):
+def reel(current, duration, face_photo, make, query, settings, vibe):
     mo.stop(not make.value)
-    jobs_panel.submit(settings, "reel", {"event": current, "query": query.value, "vibe": vibe.value,
-                                         "duration_s": float(duration.value)})
+    _args = {"event": current, "query": query.value, "vibe": vibe.value, "duration_s": float(duration.value)}
+    if face_photo is not None and face_photo.value:
+        try:  # kept in the store under the event: the worker reads it from there
+            _args["face_key"] = store_face(open_store(settings), current, face_photo.value[0].contents)
+        except AnchorError as _e:
+            mo.stop(True, mo.callout(mo.md(html.escape(str(_e))), kind="danger"))
+    jobs_panel.submit(settings, "reel", _args)
     return
 
 

@@ -83,3 +83,23 @@ def test_reel_of_30_s_renders_at_most_30_s_from_the_top_moments(demo_media, tmp_
     print(f"reel wall time {wall:.1f} s for {info.duration_s:.1f} s")
     cat.close()
     assert np.isfinite(wall)
+
+
+def test_a_find_me_photo_is_checked_then_kept_once_under_the_event(tmp_path):
+    import pytest
+
+    from anchor_core.errors import ValidationError
+    from anchor_core.reels import store_face
+    from anchor_core.store import LocalStore
+
+    store = LocalStore(tmp_path / "store")
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+    key = store_face(store, "evt_1", png)
+    assert key.startswith("events/evt_1/faces/") and key.endswith(".png")
+    assert store.path_for(key).read_bytes() == png
+    assert store_face(store, "evt_1", png) == key  # the same photo again: the same object
+    for bad, why in ((b"", "empty"), (b"<html>hi</html>" * 3, "not a JPEG"), (b"\xff\xd8\xff" + b"0" * (11 << 20), "MB")):
+        with pytest.raises(ValidationError, match=why):
+            store_face(store, "evt_1", bad)
+    with pytest.raises(Exception, match="segment"):
+        store_face(store, "../evt", png)  # an event id cannot leave the store

@@ -101,6 +101,9 @@ def test_a_face_photo_is_sent_as_an_image_query(indexed, tmp_path):
     assert isinstance(chosen, TwelveLabsSearch) and chosen.face_image == str(photo)
     with pytest.raises(ValidationError, match="cannot look for a face photo"):
         open_search(load_settings(settings.home, env={}), face=str(photo))
+    from anchor_core.reels import search_takes_faces  # what decides whether the reel form asks for a photo
+
+    assert search_takes_faces(settings) and not search_takes_faces(load_settings(settings.home, env={}))
     with pytest.raises(ValidationError, match="must be an existing image file"):
         TwelveLabsSearch(load_config(settings), face_image=str(tmp_path / "none.png")).score_windows(
             _request(cat, eid))

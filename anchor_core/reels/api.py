@@ -40,16 +40,23 @@ class ReelResult:
     duration_s: float
 
 
-def open_search(settings: Settings, backend: str | None = None, *, face: str | None = None) -> MomentSearch:
-    """The configured search; `face` (a photo of the person to find) only for backends that take images."""
+def search_takes_faces(settings: Settings, backend: str | None = None) -> bool:
+    """Whether the configured search can look for a person from a photo (an image query)."""
     import inspect
 
+    from ..registry import SEARCHES
+
+    return "face_image" in inspect.signature(SEARCHES.get(backend or SEARCHES.chosen(settings)).open).parameters
+
+
+def open_search(settings: Settings, backend: str | None = None, *, face: str | None = None) -> MomentSearch:
+    """The configured search; `face` (a photo of the person to find) only for backends that take images."""
     from ..registry import SEARCHES
 
     if not face:
         return SEARCHES.open(settings, backend)
     chosen = SEARCHES.get(backend or SEARCHES.chosen(settings))
-    if "face_image" not in inspect.signature(chosen.open).parameters:
+    if not search_takes_faces(settings, chosen.name):
         raise ValidationError(f"the {chosen.name!r} search cannot look for a face photo; "
                               "choose one that can (ANCHOR_SEARCH=twelvelabs)")
     return SEARCHES.open(settings, chosen.name, face_image=face)

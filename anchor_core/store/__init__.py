@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..config import Settings
 from .base import ObjectStore, Progress
-from .keys import music_key, output_key, product_image_key, safe_ext, validate_key, video_key
+from .keys import face_key, music_key, output_key, product_image_key, safe_ext, validate_key, video_key
 from .local import LocalStore
 
 
@@ -15,7 +15,7 @@ def open_store(settings: Settings) -> ObjectStore:
     return STORES.open(settings)
 
 
-__all__ = [
+__all__ = ["face_key",
     "LocalStore",
     "ObjectStore",
     "Progress",

@@ -46,6 +46,11 @@ def music_key(event_id: str, music_id: str, ext: str) -> str:
     return validate_key(f"events/{event_id}/music/{music_id}.{ext}")
 
 
+def face_key(event_id: str, digest: str, ext: str) -> str:
+    """A "find me" photo for the event's reels, named by its content hash."""
+    return validate_key(f"events/{event_id}/faces/{digest}.{ext}")
+
+
 def product_image_key(product_id: str, ext: str) -> str:
     return validate_key(f"products/{product_id}/image.{ext}")
 
