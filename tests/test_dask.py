@@ -225,6 +225,7 @@ def test_a_worker_killed_mid_analysis_is_replaced_and_the_analysis_finishes(clus
     records: list[TaskRecord] = list(task_records(cluster)[before:])
     assert [r.function for r in records] == ["_task"] * 3
     assert max(r.attempts for r in records) >= 2, records
+    assert result.task_retries >= 1  # what the analyze job records in its result
     # the nanny starts a fresh worker in place of the killed one
     deadline = time.monotonic() + 20
     while len(cluster.client.scheduler_info()["workers"]) < 2 and time.monotonic() < deadline:

@@ -15,7 +15,7 @@ from ..catalog import videos as videos_repo
 from ..catalog.events import advance_event_status, get_event
 from ..config import Settings
 from ..errors import MediaError, NotFoundError
-from ..executor import SerialExecutor, shares_memory
+from ..executor import SerialExecutor, shares_memory, task_records
 from ..store import ObjectStore
 from .features import feature_table
 from .measure import AngleMeasures, analyze_file
@@ -32,6 +32,7 @@ class AnalysisResult:
     cached: list[str]  # video ids whose measures came from the cache
     failed: dict[str, str] = field(default_factory=dict)  # video id -> what was wrong
     sources: dict[str, str] = field(default_factory=dict)  # video id -> who filled it (a remote backend, its host)
+    task_retries: int = 0  # tasks a cluster started again (a worker died under them)
 
 
 def _task(job: tuple[str, dict[str, Any], Progress | None, str | None]) -> dict[str, Any]:
@@ -79,6 +80,7 @@ def analyze_event(cat: Catalog, store: ObjectStore, event_id: str, *, params: An
         return cb
 
     executor = executor or SerialExecutor()
+    records_before = len(task_records(executor))
     pdict = params.__dict__.copy()
     futures = [(v, executor.submit(_task, (str(store.path_for(v.object_key)), pdict,
                                            angle_progress(v.id, v.original_name or v.id) if in_process else None,
@@ -108,7 +110,8 @@ def analyze_event(cat: Catalog, store: ObjectStore, event_id: str, *, params: An
         videos_repo.set_video_status(cat, vid, "analyzed")
     advance_event_status(cat, event_id, "analyzed")
     report(total, total, f"{len(measures)} angle(s) analysed" + (f", {len(failed)} failed" if failed else ""))
-    return AnalysisResult(feats, list(new_runs), cached, failed)
+    retries = sum(r.attempts - 1 for r in task_records(executor)[records_before:])
+    return AnalysisResult(feats, list(new_runs), cached, failed, task_retries=retries)
 
 
 def analysis_summary(result: AnalysisResult, videos: list[Any]) -> pl.DataFrame:

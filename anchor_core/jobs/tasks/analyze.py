@@ -16,7 +16,8 @@ def run(ctx: TaskContext, *, event: str, window_ms: int = 2000, force: bool = Fa
     result = run_analysis(cat, ctx.store(), ctx.settings, event, params=AnalysisParams(window_ms=window_ms),
                           progress=ctx.progress, force=force, backend=backend)
     summary = analysis_summary(result, videos_repo.list_videos(cat, event))
-    return {"event_id": event, "angles": summary.to_dicts(), "failed": dict(result.failed)}
+    return {"event_id": event, "angles": summary.to_dicts(), "failed": dict(result.failed),
+            "task_retries": result.task_retries}  # > 0: a cluster worker died and its angle was run again
 
 
 TASK = Task(kind="analyze", summary="measure action, cuts, faces, speech, crowd and whistles per window", run=run)
