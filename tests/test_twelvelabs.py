@@ -220,6 +220,17 @@ def test_rate_limits_server_errors_and_timeouts_are_retried_with_bodies_intact(e
     assert len(fake.calls("GET", r"/indexes/\w+/videos/\w+")) == 3  # the timed-out read was asked again
 
 
+def test_an_upload_accepted_but_answered_with_an_error_is_found_not_sent_twice(event, fake):
+    home, cat, store, eid = event
+    fake.fail("POST", "/tasks", 502, after=True)  # the service indexed the file; its answer was lost
+    result = _run(home, cat, store, eid, fake)
+    assert result.failed == {}
+    assert len(fake.calls("POST", "/tasks")) == 2  # angle 1 once (its retry found the task), angle 2 once
+    assert len(fake.tasks) == 2 and len(fake.calls("GET", "/tasks")) == 1  # one look at the index's tasks
+    names = {t["system_metadata"]["filename"] for t in fake.tasks.values()}
+    assert len(names) == 2  # each angle under its own stored name
+
+
 def test_a_service_that_stays_down_gives_up_with_a_clear_message_and_keeps_local_features(event, fake):
     home, cat, store, eid = event
     fake.fail("POST", "/tasks", 503, times=100)

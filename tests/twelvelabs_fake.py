@@ -51,6 +51,7 @@ class Fault:
     body: dict[str, Any] = field(default_factory=lambda: {"code": "internal_error", "message": "fake failure"})
     delay_s: float = 0.0  # answer this late (a client timeout below it sees a timeout)
     times: int = 1
+    after: bool = False  # carry the request out first, then answer with the fault (accepted, reply lost)
 
 
 def vector(seed: str) -> list[float]:
@@ -129,8 +130,9 @@ class FakeTwelveLabs:
 
     # -- helpers for tests ----------------------------------------------------------------------
     def fail(self, method: str, path: str, status: int = 500, *, times: int = 1, delay_s: float = 0.0,
-             headers: dict[str, str] | None = None, body: dict[str, Any] | None = None) -> None:
-        f = Fault(method, path, status, headers or {}, times=times, delay_s=delay_s)
+             headers: dict[str, str] | None = None, body: dict[str, Any] | None = None,
+             after: bool = False) -> None:
+        f = Fault(method, path, status, headers or {}, times=times, delay_s=delay_s, after=after)
         if body is not None:
             f.body = body
         self.faults.append(f)
@@ -168,13 +170,23 @@ class FakeTwelveLabs:
             data = body_files["video_file"]
             duration, w, h = _probe_duration(data, ".mp4")
             tid, vid = uuid.uuid4().hex[:24], uuid.uuid4().hex[:24]
+            filename = body_files.get("video_file:filename", b"upload.mp4").decode()
             self.tasks[tid] = {"_id": tid, "index_id": iid, "video_id": vid, "status": "pending", "polls": 0,
-                               "system_metadata": {"duration": duration, "filename": "upload.mp4",
+                               "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                               "system_metadata": {"duration": duration, "filename": filename,
                                                    "width": w, "height": h}}
             self.videos[vid] = {"index_id": iid, "asset_id": "as_" + vid, "duration": duration, "size": len(data),
                                 "width": w, "height": h}
             self.indexes[iid]["video_count"] += 1
             return 201, {"_id": tid, "video_id": vid}, {}
+        if m == "GET" and p == "/tasks":  # filtered by index and file name, newest first, one page
+            want_index = rec.query.get("index_id", [None])[0]
+            want_name = rec.query.get("filename", [None])[0]
+            found = [{k: v for k, v in t.items() if k != "polls"} for t in reversed(list(self.tasks.values()))
+                     if (want_index is None or t["index_id"] == want_index)
+                     and (want_name is None or t["system_metadata"]["filename"] == want_name)]
+            return 200, {"data": found, "page_info": {"limit_per_page": 10, "page": 1, "total_page": 1,
+                                                      "total_results": len(found)}}, {}
         if m == "GET" and (mt := re.fullmatch(r"/tasks/(\w+)", p)):
             t = self.tasks.get(mt[1])
             if t is None:
@@ -285,6 +297,7 @@ class FakeTwelveLabs:
                         payload = part.get_payload(decode=True) or b""
                         if part.get_filename() is not None:
                             files[str(name)] = payload
+                            files[f"{name}:filename"] = str(part.get_filename()).encode()
                             rec.files[str(name)] = len(payload)
                         else:
                             rec.form.setdefault(str(name), []).append(payload.decode())
@@ -295,6 +308,9 @@ class FakeTwelveLabs:
                     if fault is not None:
                         fault.times -= 1
                 if fault is not None:
+                    if fault.after:  # the service did the work; only its answer is lost
+                        with fake._lock:
+                            fake._route(rec, files)
                     if fault.delay_s:
                         time.sleep(fault.delay_s)
                     status, body, headers = fault.status, fault.body, fault.headers

@@ -111,6 +111,16 @@ def prepare(src: Path, duration_s: float, cfg: TLConfig, work: Path, *, ffmpeg: 
     return Prepared(out, 0.0, min(duration_s, cfg.max_duration_s), True, reason)
 
 
+def accepted_task(client: Any, index_id: str, filename: str) -> Any | None:
+    """A task the index already holds for this file (one not failed), newest first; None if none.
+
+    The names we upload are the angle's stored name (its video id), so a match is this angle."""
+    for t in client.tasks.list(index_id=index_id, filename=filename, sort_by="created_at", sort_option="desc"):
+        if t.status != "failed":
+            return t
+    return None
+
+
 def upload_angle(cat: Catalog, client: Any, cfg: TLConfig, event_id: str, index_id: str, video_id: str,
                  prepared: Callable[[], Prepared], *, status: Status, sleep: Sleep) -> Indexed:
     """Upload (unless a task is already on record), wait for indexing, note the video and asset ids."""
@@ -121,8 +131,14 @@ def upload_angle(cat: Catalog, client: Any, cfg: TLConfig, event_id: str, index_
     task = get_remote(cat, event_id, video_id, TASK)
     if task is None or task.state == "failed" or task.meta.get("index_id") != index_id:
         p = prepared()
+        tries = [0]
 
         def create() -> Any:
+            tries[0] += 1
+            if tries[0] > 1:  # the last attempt may have been accepted with its answer lost: never pay twice
+                earlier = accepted_task(client, index_id, p.path.name)
+                if earlier is not None:
+                    return earlier
             with open(p.path, "rb") as fh:  # re-opened per attempt: a retry must send the whole file
                 return client.tasks.create(index_id=index_id, video_file=(p.path.name, fh, "video/mp4"))
 
