@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import MediaError
 from ..media import iter_video_frames, run_ffmpeg
-from ..media.filters import num, path_value
+from ..media.commands import conform_clip_args
 from .palette import from_lab, to_lab
 
 LUT_SIZE = 33
@@ -86,20 +86,6 @@ def write_cube(path: str | Path, lut: np.ndarray, size: int = LUT_SIZE) -> Path:
     return out
 
 
-def conform_args(src: str | Path, out: str | Path, *, width: int, height: int, fps: float, duration_s: float,
-                 cube: str | Path | None) -> list[str]:
-    """The clip graded (when a cube is given), fitted to the master's frame and rate, and cut or
-    held to the slot's length; no audio (the render mutes the event under an ad and keeps music)."""
-    chain = [f"lut3d=file={path_value(cube)}:interp=tetrahedral"] if cube else []
-    chain += [f"scale={width}:{height}:force_original_aspect_ratio=decrease",
-              f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black", "setsar=1", f"fps={num(fps)}",
-              f"tpad=stop_mode=clone:stop_duration={num(duration_s)}", f"trim=duration={num(duration_s)}",
-              "setpts=PTS-STARTPTS", "format=yuv420p"]
-    return ["-i", str(src), "-vf", ",".join(chain), "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
-            "-r", num(fps), "-frames:v", str(max(1, int(round(duration_s * fps)))), "-movflags", "+faststart",
-            str(out)]
-
-
 @dataclass(frozen=True)
 class GradeResult:
     """How far the clip's mean colour was from the reference before and after the grade (ΔE)."""
@@ -122,7 +108,7 @@ def grade_clip(src: str | Path, out: str | Path, *, reference: str | Path | None
         src_stats = clip_stats(src, ffmpeg=ffmpeg)
         before = delta_e(src_stats, ref)
         cube = write_cube(out.with_suffix(".cube"), transfer_lut(src_stats, ref))
-    run_ffmpeg(conform_args(src, out, width=width, height=height, fps=fps, duration_s=duration_s, cube=cube),
+    run_ffmpeg(conform_clip_args(src, out, width=width, height=height, fps=fps, duration_s=duration_s, cube=cube),
                path=src, what="grading the ad clip failed", ffmpeg=ffmpeg)
     if cube is not None:
         cube.unlink(missing_ok=True)

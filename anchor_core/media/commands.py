@@ -440,3 +440,25 @@ def test_pattern_args(out: str | Path, *, seconds: float, width: int = 1920, hei
 def decode_only_args(src: str | Path) -> list[str]:
     """Decode every video frame and audio sample and throw them away: the floor any analysis pays."""
     return ["-i", str(src), "-f", "null", "-"]
+
+
+def conform_clip_args(src: str | Path, out: str | Path, *, width: int, height: int, fps: float, duration_s: float,
+                 cube: str | Path | None) -> list[str]:
+    """An ad clip graded (when a cube is given), fitted to the master's frame and rate, and cut or
+    held to the slot's length; no audio (the render mutes the event under an ad and keeps music)."""
+    chain = [f"lut3d=file={path_value(cube)}:interp=tetrahedral"] if cube else []
+    chain += [f"scale={width}:{height}:force_original_aspect_ratio=decrease",
+              f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black", "setsar=1", f"fps={num(fps)}",
+              f"tpad=stop_mode=clone:stop_duration={num(duration_s)}", f"trim=duration={num(duration_s)}",
+              "setpts=PTS-STARTPTS", "format=yuv420p"]
+    return ["-i", str(src), "-vf", ",".join(chain), "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
+            "-r", num(fps), "-frames:v", str(max(1, int(round(duration_s * fps)))), "-movflags", "+faststart",
+            str(out)]
+
+
+def reencode_for_upload_args(src: str | Path, out: str | Path, *, max_duration_s: float | None) -> list[str]:
+    """An angle re-encoded to fit a service's upload limits (the platform's CRF 23), trimmed to
+    `max_duration_s` when given; first video and audio streams only, index at the front."""
+    trim = ["-t", num(max_duration_s)] if max_duration_s else []
+    return ["-i", str(src), *trim, "-map", "0:v:0", "-map", "0:a:0?", "-c:v", "libx264", "-preset", "veryfast",
+            "-crf", "23", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", str(out)]

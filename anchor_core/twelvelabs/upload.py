@@ -14,6 +14,7 @@ from typing import Any
 
 from ..catalog import Catalog
 from ..media import run_ffmpeg
+from ..media.commands import reencode_for_upload_args
 from . import INDEX_MODEL
 from .client import AngleNotDone, RemoteNotFound, Sleep, TwelveLabsError, call, poll
 from .config import TLConfig
@@ -101,9 +102,7 @@ def prepare(src: Path, duration_s: float, cfg: TLConfig, work: Path, *, ffmpeg: 
     reason = ", ".join(r for r in (f"{size} bytes > {cfg.max_upload_bytes}" if size > cfg.max_upload_bytes else "",
                                    f"{duration_s:.0f} s > {cfg.max_duration_s:g} s" if too_long else "") if r)
     out = work / f"{src.stem}.upload.mp4"
-    args = ["-i", str(src), *(["-t", f"{cfg.max_duration_s:g}"] if too_long else []),
-            "-map", "0:v:0", "-map", "0:a:0?", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
-            "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", str(out)]
+    args = reencode_for_upload_args(src, out, max_duration_s=cfg.max_duration_s if too_long else None)
     run_ffmpeg(args, path=src, what="cannot re-encode the angle for upload", ffmpeg=ffmpeg)
     if out.stat().st_size > cfg.max_upload_bytes:
         raise AngleNotDone(f"{src.name} is still {out.stat().st_size} bytes after a CRF 23 re-encode, over "
