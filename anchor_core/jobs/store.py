@@ -60,7 +60,9 @@ def submit(cat: Catalog, kind: str, args: dict[str, Any], *, event_id: str | Non
             "CASE WHEN ? THEN now() END, CASE WHEN ? THEN now() END, ?)",
             [job_id, event_id, kind, status, json.dumps(args, default=str), key, 1 if claim_for else 0,
              max_attempts, claim_for, bool(claim_for), bool(claim_for), "started" if claim_for else "queued"])
-    return get(cat, job_id), True
+        created = cur.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", [job_id]).fetchone()
+    assert created is not None  # inserted in this very transaction
+    return _job(created), True
 
 
 def get(cat: Catalog, job_id: str) -> Job:
@@ -107,7 +109,9 @@ def claim(cat: Catalog, worker: str, *, job_id: str | None = None,
         cur.execute("UPDATE jobs SET status = 'running', worker = ?, attempts = attempts + 1, heartbeat_at = now(), "
                     "started_at = now(), updated_at = now(), message = 'started', error = NULL WHERE id = ?",
                     [worker, row[0]])
-    return get(cat, row[0])
+        taken = cur.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", [row[0]]).fetchone()
+    assert taken is not None  # updated in this very transaction
+    return _job(taken)
 
 
 def heartbeat(cat: Catalog, job_id: str) -> bool:
@@ -149,7 +153,10 @@ def finish(cat: Catalog, job_id: str, *, result: dict[str, Any] | None = None, e
             [final, json.dumps(result, default=str) if result is not None else None, error, final, final, final,
              job_id])
         _note(cur, job_id, {"status": final, **({"error": error} if error else {})})
-    return get(cat, job_id)
+        row = cur.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", [job_id]).fetchone()
+    if row is None:
+        raise NotFoundError(f"no job {job_id!r}; `anchor jobs list` shows the jobs")
+    return _job(row)
 
 
 def request_cancel(cat: Catalog, job_id: str) -> Job:
