@@ -9,7 +9,7 @@ with app.setup:
     import marimo as mo
     import polars as pl
 
-    from anchor_app import jobs_panel, paid_work
+    from anchor_app import jobs_panel, paid_work, reel_form
     from anchor_app.uploader import Uploader, choices_for
     from anchor_core import fmt
     from anchor_core.catalog import Catalog
@@ -20,7 +20,7 @@ with app.setup:
     from anchor_core.errors import AnchorError, NotFoundError
     from anchor_core.nbparams import notebook_params
     from anchor_core.products_upload import MAX_UPLOAD_BYTES, import_products_upload, import_summary_html
-    from anchor_core.reels import MAX_FACE_BYTES, VIBES, search_takes_faces, store_face
+    from anchor_core.reels import VIBES
     from anchor_core.render import latest_master
     from anchor_core.store import open_store
     from anchor_core.timeline import load_latest_timeline
@@ -252,10 +252,7 @@ def reel_form(settings):
     vibe = mo.ui.dropdown(options=sorted(VIBES), value="high_energy", label="Vibe")
     duration = mo.ui.slider(10, 60, step=5, value=30, label="Length (s)")
     make = mo.ui.run_button(label="Make my reel")
-    # "find me": a photo of the person, for a search that takes image queries (TwelveLabs)
-    face_photo = (mo.ui.file(filetypes=[".jpg", ".jpeg", ".png", ".webp"], max_size=MAX_FACE_BYTES,
-                             label="Find me (a photo of your face)")
-                  if search_takes_faces(settings) else None)
+    face_photo = reel_form.face_input(settings)  # "find me", where the search takes image queries
     mo.vstack([mo.md("## Your highlight reel"), mo.hstack([query, vibe, duration]),
                face_photo or mo.md(""), make])
     return duration, face_photo, make, query, vibe
@@ -264,12 +261,11 @@ def reel_form(settings):
 @app.cell
 def reel(current, duration, face_photo, make, query, settings, vibe):
     mo.stop(not make.value)
-    _args = {"event": current, "query": query.value, "vibe": vibe.value, "duration_s": float(duration.value)}
-    if face_photo is not None and face_photo.value:
-        try:  # kept in the store under the event: the worker reads it from there
-            _args["face_key"] = store_face(open_store(settings), current, face_photo.value[0].contents)
-        except AnchorError as _e:
-            mo.stop(True, mo.callout(mo.md(html.escape(str(_e))), kind="danger"))
+    try:
+        _args = reel_form.reel_args(settings, current, query=query.value, vibe=vibe.value,
+                                    duration_s=duration.value, face=face_photo)
+    except AnchorError as _e:  # a "photo" that is not one
+        mo.stop(True, mo.callout(mo.md(html.escape(str(_e))), kind="danger"))
     jobs_panel.submit(settings, "reel", _args)
     return
 

@@ -10,7 +10,7 @@ with app.setup:
     import marimo as mo
     import polars as pl
 
-    from anchor_app import ads_view, jobs_panel, paid_work
+    from anchor_app import ads_view, jobs_panel, paid_work, reel_form
     from anchor_app.uploader import Uploader, choices_for
     from anchor_core import fmt
     from anchor_core.ads import list_ads
@@ -485,20 +485,26 @@ def ads_preview(event_id, get_jobs_done, get_refresh, media_url, settings):
 
 
 @app.cell
-def reel_controls():
+def reel_controls(settings):
     reel_query = mo.ui.text(label="Query", placeholder="empty = everything")
     reel_vibe = mo.ui.dropdown(options=sorted(VIBES), value="high_energy", label="Vibe")
     reel_len = mo.ui.slider(10, 60, step=5, value=30, label="Duration (s)")
     reel_btn = mo.ui.run_button(label="Make reel")
-    mo.vstack([mo.md("## Reels"), mo.hstack([reel_query, reel_vibe, reel_len, reel_btn], justify="start")])
-    return reel_btn, reel_len, reel_query, reel_vibe
+    reel_face = reel_form.face_input(settings)  # "find me", where the search takes image queries
+    mo.vstack([mo.md("## Reels"), mo.hstack([reel_query, reel_vibe, reel_len, reel_btn], justify="start"),
+               reel_face or mo.md("")])
+    return reel_btn, reel_face, reel_len, reel_query, reel_vibe
 
 
 @app.cell
-def reel_run(event_id, reel_btn, reel_len, reel_query, reel_vibe, settings):
+def reel_run(event_id, reel_btn, reel_face, reel_len, reel_query, reel_vibe, settings):
     mo.stop(not reel_btn.value)
-    jobs_panel.submit(settings, "reel", {"event": event_id, "query": reel_query.value, "vibe": reel_vibe.value,
-                                         "duration_s": float(reel_len.value)})
+    try:
+        _args = reel_form.reel_args(settings, event_id, query=reel_query.value, vibe=reel_vibe.value,
+                                    duration_s=reel_len.value, face=reel_face)
+    except AnchorError as _e:  # a "photo" that is not one
+        mo.stop(True, mo.callout(mo.md(html.escape(str(_e))), kind="danger"))
+    jobs_panel.submit(settings, "reel", _args)
     return
 
 

@@ -59,3 +59,24 @@ def test_an_ad_card_shows_backend_fallback_context_and_prompt_all_escaped():
     assert "Outdoor grass field, daylight" in html_ and "left at 0.12 frame widths/s" in html_
     assert "#2e7d32" in html_ and "url(evil)" not in html_  # only strict hex colours reach a style
     assert "Setting: pitch" in html_ and "negative: text, logos" in html_
+
+
+def test_the_reel_form_asks_for_a_photo_only_where_search_takes_one_and_keeps_it_by_key(settings):
+    from types import SimpleNamespace
+
+    import pytest
+
+    from anchor_app.reel_form import face_input, reel_args
+    from anchor_core.errors import ValidationError
+    from anchor_core.store import open_store
+
+    assert face_input(settings) is None  # the local search takes words, not photos
+    assert face_input(replace(settings, search_backend="twelvelabs")) is not None
+    plain = reel_args(settings, "evt_1", query="cheer", vibe="calm", duration_s=20, face=None)
+    assert plain == {"event": "evt_1", "query": "cheer", "vibe": "calm", "duration_s": 20.0}
+    photo = SimpleNamespace(value=[SimpleNamespace(contents=b"\xff\xd8\xff\xe0" + b"\x00" * 300)])
+    args = reel_args(settings, "evt_1", query="", vibe="calm", duration_s=20, face=photo)
+    assert open_store(settings).path_for(args["face_key"]).read_bytes()[:3] == b"\xff\xd8\xff"
+    with pytest.raises(ValidationError, match="not a JPEG"):
+        reel_args(settings, "evt_1", query="", vibe="calm", duration_s=20,
+                  face=SimpleNamespace(value=[SimpleNamespace(contents=b"GIF89a" + b"0" * 50)]))
