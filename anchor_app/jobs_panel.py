@@ -114,6 +114,18 @@ class Watch:
         return frozenset(newly), changed
 
 
+def show(watch: Watch, settings: Settings, event_id: str, *, set_jobs_done: Any,
+         set_actionable: Any) -> tuple[mo.Html, frozenset[str]]:
+    """One tick of a notebook's jobs cell: read, bump the done counter when a job newly finished,
+    hand the buttons their new jobs when those changed; (the panel, the kinds newly done)."""
+    snap, newly_done, buttons_changed = watch.tick(settings, event_id)
+    if newly_done:
+        set_jobs_done(lambda n: n + 1)
+    if buttons_changed:
+        set_actionable(watch.actionable)
+    return panel(snap), newly_done
+
+
 def actionable_jobs(snap: Snapshot) -> tuple[tuple[str, str, str], ...]:
     """(id, kind, status) of the jobs with a button: active ones (Cancel), failed or cancelled
     ones that no later job of the same kind has replaced (Retry)."""

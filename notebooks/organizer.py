@@ -216,12 +216,9 @@ def job_ticker(current):
 @app.cell
 def job_list(current, job_tick, job_watch, set_actionable, set_jobs_done, settings):
     _ = job_tick.value  # re-read the catalog on every tick
-    _snap, _newly_done, _buttons_changed = job_watch.tick(settings, current)
-    if _newly_done:
-        set_jobs_done(lambda n: n + 1)
-    if _buttons_changed:
-        set_actionable(job_watch.actionable)
-    jobs_panel.panel(_snap)
+    _view, _ = jobs_panel.show(job_watch, settings, current, set_jobs_done=set_jobs_done,
+                               set_actionable=set_actionable)
+    mo.output.replace(_view)
     return
 
 

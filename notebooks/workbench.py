@@ -111,14 +111,11 @@ def job_ticker():
 @app.cell
 def job_list(event_id, job_tick, job_watch, set_actionable, set_inputs, set_jobs_done, settings):
     _ = job_tick.value  # re-read the catalog on every tick
-    _snap, _newly_done, _buttons_changed = job_watch.tick(settings, event_id)
-    if _newly_done:
-        set_jobs_done(lambda n: n + 1)
-    if _newly_done & {"sync", "analyze", "prepare"}:
+    _view, _newly_done = jobs_panel.show(job_watch, settings, event_id, set_jobs_done=set_jobs_done,
+                                         set_actionable=set_actionable)
+    if _newly_done & {"sync", "analyze", "prepare"}:  # the timeline's inputs changed
         set_inputs(lambda n: n + 1)
-    if _buttons_changed:
-        set_actionable(job_watch.actionable)
-    jobs_panel.panel(_snap)
+    mo.output.replace(_view)
     return
 
 

@@ -267,13 +267,13 @@ class FakeShopify:
                 self._send(404, b"{}")
 
             def _issue(self, shop: str, expiring: bool) -> dict[str, Any]:
-                access = "shpat_" + secrets.token_hex(16)
+                access = "fake-access-" + secrets.token_hex(16)  # random per issue: no real token
                 now = time.time()
                 with fake.lock:
                     fake.access[access] = Token(shop, now + (fake.expires_in if expiring else 10**9))
                 out: dict[str, Any] = {"access_token": access, "scope": fake.granted_scope}
                 if expiring:
-                    refresh = "shprt_" + secrets.token_hex(16)
+                    refresh = "fake-refresh-" + secrets.token_hex(16)
                     with fake.lock:
                         fake.refresh[refresh] = Token(shop, now + fake.refresh_expires_in)
                     out |= {"expires_in": fake.expires_in, "refresh_token": refresh,

@@ -224,8 +224,7 @@ def _can_mount() -> str | None:
 def small_disk(tmp_path) -> Iterator[Path]:
     reason = _can_mount()
     if reason:
-        print(f"skipped: {reason}")
-        pytest.skip(reason)
+        pytest.skip(reason)  # printed by the test command (-rs)
     mnt = tmp_path / "disk"
     try:
         _mount_tmpfs(mnt, "6m")

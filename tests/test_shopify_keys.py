@@ -36,7 +36,7 @@ def _plant(cat, cipher: TokenCipher, n: int) -> dict[str, tuple[str, str]]:
     for i in range(n):
         shop = f"brand-{i}.myshopify.com"
         sid = rows.store_id_for(cat, shop)
-        access, refresh = f"shpat_secret_{i}", f"shprt_secret_{i}"
+        access, refresh = f"fake-access-token-{i}", f"fake-refresh-token-{i}"
         rows.save_install(cat, store_id=sid, shop=shop, scopes="read_products",
                           access_enc=cipher.encrypt(sid, "access_token", access),
                           refresh_enc=cipher.encrypt(sid, "refresh_token", refresh),
@@ -80,7 +80,7 @@ def test_rotate_and_prune_keep_every_secret_readable(tmp_path):
     with Catalog(home / "catalog.duckdb") as cat:
         assert _readable(cat, TokenCipher.from_settings(load_settings(home, env=env)), planted)
     for text in (r.stdout, r.stderr, keyfile.read_text()):
-        assert "shpat_secret" not in text
+        assert "fake-access-token" not in text
     assert keys[0] not in (home / "catalog.duckdb").read_bytes()  # never in the catalog
 
 
